@@ -1,0 +1,20 @@
+//! Xietong core: what every feature shares — the cooperation registry (regions, organisations,
+//! frameworks, pairings), accounts and permissions, the audit trail and the one write path,
+//! the database pool and migrations, the working-day calendar, errors, and the web kit
+//! (state, extractors, templates, messages, problem responses) that feature crates build on.
+
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod audit;
+pub mod calendar;
+pub mod clock;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod permissions;
+pub mod registry;
+pub mod write;
+
+pub use db::{Backend, Db};
+pub use error::{Error, Result};
