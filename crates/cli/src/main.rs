@@ -1,1 +1,277 @@
-fn main(){}
+//! `xietong`: the one binary. Thin by design: parse flags, build settings, call the server crate.
+
+#![forbid(unsafe_code)]
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use xietong_core::accounts::users::{self, NewUser};
+use xietong_core::permissions::{Actor, Grant, Role};
+use xietong_core::registry::frameworks;
+use xietong_server::Settings;
+
+#[derive(Parser)]
+#[command(name = "xietong", version, about = "协同 Xietong — a platform for cooperation between Chinese regions (区域协作)", long_about = None)]
+struct Cli {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER:PASS@HOST:PORT/DB.
+    #[arg(long, global = true, env = "XIETONG_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the JSON API (HTTP).
+    Serve {
+        /// Address and port to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "XIETONG_BIND")]
+        bind: Option<SocketAddr>,
+        /// Load the demo data from the seed articles when the database is empty (演示数据).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo data (frameworks, bodies, organisations, pairings, demo users) into an empty database.
+    Demo,
+    /// Manage user accounts (用户).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit trail (审计日志).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (one line) or generated and printed.
+    Add(AddUser),
+    /// Set a user's password (read from standard input, one line). Ends their sessions.
+    Passwd { username: String },
+    /// List users with their roles.
+    List,
+    /// Disable a user: ends their sessions and revokes their API tokens.
+    Disable { username: String },
+}
+
+#[derive(Args)]
+struct AddUser {
+    username: String,
+    /// Name shown in the UI.
+    #[arg(long)]
+    name: String,
+    /// admin, coordinator, staff or viewer.
+    #[arg(long)]
+    role: String,
+    /// Framework keys the role applies to (e.g. CY, LY, YQLQ); repeat for several.
+    #[arg(long = "framework")]
+    frameworks: Vec<String>,
+    /// Organisation id the user belongs to.
+    #[arg(long)]
+    org: Option<i64>,
+    /// Read the password from standard input instead of generating one.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero and names every edited, inserted or deleted record.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("XIETONG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let mut settings = Settings::load()?;
+    if let Some(url) = cli.database_url {
+        settings.database_url = url;
+    }
+    match cli.command {
+        Command::Serve { bind, demo } => {
+            if let Some(b) = bind {
+                settings.bind = b;
+            }
+            serve(settings, demo).await
+        }
+        Command::Migrate => {
+            let db = xietong_core::Db::connect(&settings.database_url, 2).await.map_err(|e| e.to_string())?;
+            let n = xietong_core::db::migrate::run(&db).await.map_err(|e| e.to_string())?;
+            println!("{n} migration(s) applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
+            if xietong_server::load_demo(&db).await.map_err(|e| e.to_string())? {
+                println!("demo data loaded");
+                print_demo_logins();
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("the database already holds data; demo data was not loaded");
+                Ok(ExitCode::from(2))
+            }
+        }
+        Command::User(cmd) => user(settings, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
+            let (n, breaches) = xietong_core::audit::verify(&db).await.map_err(|e| e.to_string())?;
+            if breaches.is_empty() {
+                println!("audit chain intact: {n} records");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for b in &breaches {
+                    println!("BROKEN {b:?}");
+                }
+                println!("audit chain broken: {} problem(s) in {n} records", breaches.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Backup { file } => backup(settings, file).await,
+    }
+}
+
+fn print_demo_logins() {
+    println!("demo logins (password: {}):", xietong_core::demo::DEMO_PASSWORD);
+    for u in xietong_core::demo::DEMO_USERS {
+        println!("  {:<16} {:<12} {}", u.username, u.role, u.about);
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
+    let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
+    if demo && xietong_server::load_demo(&db).await.map_err(|e| e.to_string())? {
+        println!("demo data loaded");
+    }
+    let app = xietong_server::app(db.clone(), &settings).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("Xietong 协同 is serving at http://{addr}/  (database: {})", db.backend().name());
+    if demo {
+        print_demo_logins();
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    xietong_server::run(listener, app, shutdown).await.map_err(|e| e.to_string())?;
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn user(settings: Settings, cmd: UserCommand) -> Result<ExitCode, String> {
+    let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
+    let operator = Actor::system("cli");
+    match cmd {
+        UserCommand::Add(a) => {
+            let role = Role::parse(&a.role).ok_or_else(|| format!("unknown role {:?}: use admin, coordinator, staff or viewer", a.role))?;
+            let mut grants = Vec::new();
+            for key in &a.frameworks {
+                let f = frameworks::by_key(&db, key).await.map_err(|_| format!("no framework with key {key}"))?;
+                grants.push(Grant { role, framework_id: Some(f.id) });
+            }
+            if grants.is_empty() {
+                grants.push(Grant { role, framework_id: None });
+            }
+            let (password, generated) = if a.password_stdin {
+                (read_password_line()?, false)
+            } else {
+                (xietong_core::accounts::new_secret()[..20].to_string(), true)
+            };
+            let new = NewUser { username: a.username, display_name: a.name, organisation_id: a.org, password: password.clone(), grants };
+            let user = users::create(&db, &operator, &new).await.map_err(describe)?;
+            println!("user {} created (id {})", user.username, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Passwd { username } => {
+            let password = read_password_line()?;
+            users::set_password(&db, &operator, &username, &password).await.map_err(describe)?;
+            println!("password of {username} changed; their sessions were ended");
+        }
+        UserCommand::List => {
+            for u in users::list(&db).await.map_err(describe)? {
+                let roles: Vec<String> = u
+                    .grants
+                    .iter()
+                    .map(|g| match g.framework_id {
+                        Some(f) => format!("{}@{f}", g.role.as_str()),
+                        None => g.role.as_str().to_string(),
+                    })
+                    .collect();
+                println!("{:<6} {:<20} {:<24} {}{}", u.id, u.username, u.display_name, roles.join(","), if u.disabled { " (disabled)" } else { "" });
+            }
+        }
+        UserCommand::Disable { username } => {
+            users::set_disabled(&db, &operator, &username, true).await.map_err(describe)?;
+            println!("{username} disabled");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A readable one-line account of an error, with every field problem.
+fn describe(e: xietong_core::Error) -> String {
+    match &e {
+        xietong_core::Error::Invalid(fields) => fields.iter().map(|f| format!("{}: {}", f.field, f.message.en)).collect::<Vec<_>>().join("; "),
+        _ => {
+            let p = xietong_core::web::problem::problem_of(&e);
+            format!("{} ({})", p.message_en, p.code)
+        }
+    }
+}
+
+async fn backup(settings: Settings, file: std::path::PathBuf) -> Result<ExitCode, String> {
+    if file.exists() {
+        return Err(format!("{} already exists; choose a new file", file.display()));
+    }
+    let db = xietong_core::Db::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
+    match db.backend() {
+        xietong_core::Backend::Sqlite => {
+            // VACUUM INTO writes a consistent snapshot while other connections keep working.
+            let path = file.to_str().ok_or("the backup path is not valid UTF-8")?;
+            sqlx::query("VACUUM INTO $1").bind(path).execute(db.pool()).await.map_err(|e| e.to_string())?;
+            println!("backup written to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        xietong_core::Backend::Postgres => {
+            eprintln!("for PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file={} \"$XIETONG_DATABASE_URL\"", file.display());
+            Ok(ExitCode::from(2))
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::Db;
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit record as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: String,
@@ -53,7 +53,7 @@ pub fn record_hash(r: &AuditRecord) -> String {
 }
 
 /// What is wrong with the chain at one place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum Breach {
     /// The record's stored hash does not match its content: it was edited.
     Altered { seq: i64 },

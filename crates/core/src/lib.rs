@@ -10,10 +10,12 @@ pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod permissions;
 pub mod registry;
+pub mod web;
 pub mod write;
 
 pub use db::{Backend, Db};

@@ -1,1 +1,107 @@
+//! The Xietong server: composes every feature's routes into one axum app, with configuration,
+//! start-up (connect, migrate, seed reference data), health, metrics and the API description.
+//!
+//! `build` and `run` are separate so tests can bind port 0 and start as many apps as they like.
 
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod docs;
+mod observability;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use xietong_core::calendar::store::CalendarCache;
+use xietong_core::web::{ui, AppState, Ui};
+use xietong_core::{Db, Error, Result};
+
+pub use config::Settings;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Xietong API", description = "协同 — regional cooperation platform. Errors are RFC 9457 problem details with a stable `code` and messages in Chinese and English."),
+    tags(
+        (name = "registry", description = "Regions, organisations, frameworks, pairings"),
+        (name = "accounts", description = "Sessions, API tokens, users, audit"),
+        (name = "calendar", description = "China's working-day calendar"),
+    )
+)]
+struct ApiDoc;
+
+/// Connects to the database, applies migrations and seeds the shipped reference data.
+pub async fn prepare_database(settings: &Settings) -> Result<Db> {
+    let db = Db::connect(&settings.database_url, settings.max_connections).await?;
+    xietong_core::db::migrate::run(&db).await?;
+    xietong_core::registry::regions::seed(&db).await?;
+    xietong_core::calendar::store::seed(&db).await?;
+    Ok(db)
+}
+
+/// Loads every feature's demo data into an empty database; returns false when it was not empty.
+pub async fn load_demo(db: &Db) -> Result<bool> {
+    if !xietong_core::demo::is_empty(db).await? {
+        return Ok(false);
+    }
+    xietong_core::demo::load(db).await?;
+    Ok(true)
+}
+
+pub fn ui_parts() -> Vec<ui::UiPart> {
+    vec![ui::core_part(), xietong_registry::ui_part(), docs::ui_part()]
+}
+
+/// The whole application for a prepared database.
+pub fn app(db: Db, settings: &Settings) -> Result<Router> {
+    let ui = Ui::new(&ui_parts())?;
+    let state = AppState { db, ui: Arc::new(ui), calendar: Arc::new(CalendarCache::default()), secure_cookies: settings.secure_cookies };
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(xietong_registry::api::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    let pages = Router::new()
+        .merge(xietong_core::web::pages::router())
+        .merge(xietong_registry::pages::router())
+        .merge(docs::router(openapi.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), xietong_core::web::pages::html_errors));
+    let metrics = observability::metrics_handle();
+    Ok(Router::new()
+        .merge(api)
+        .merge(pages)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(move || async move { metrics.render() }))
+        .fallback(not_found)
+        .route_layer(axum::middleware::from_fn(observability::track))
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(observability::panic_response)))
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), s.db.ping()).await {
+        Ok(Ok(())) => Json(serde_json::json!({"status": "ok", "database": s.db.backend().name()})).into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response(),
+    }
+}
+
+async fn not_found() -> Error {
+    Error::NotFound { entity: "page", id: String::new() }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn run(listener: TcpListener, app: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::Internal(format!("server: {e}")))
+}

@@ -13,6 +13,7 @@
 mod error;
 mod parse;
 mod rules;
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

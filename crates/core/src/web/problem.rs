@@ -1,0 +1,167 @@
+//! The one place errors become HTTP: RFC 9457 problem details with a stable code and the
+//! message in both languages. HTML routes turn the same problem into a page (see `pages`).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, FieldError, Msg};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `/api/v1/problems#<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// The stable machine-readable code, e.g. `pairing_duplicate`.
+    pub code: String,
+    /// The message in Chinese (the UI's first language).
+    pub detail: String,
+    pub message_zh: String,
+    pub message_en: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl From<&FieldError> for ProblemField {
+    fn from(f: &FieldError) -> Self {
+        ProblemField {
+            field: f.field.clone(),
+            code: f.code.to_string(),
+            message_zh: f.message.zh.clone(),
+            message_en: f.message.en.clone(),
+        }
+    }
+}
+
+/// Status, code and message of an error. Internal causes never leave the server.
+pub fn classify(err: &Error) -> (StatusCode, &'static str, Msg) {
+    match err {
+        Error::Invalid(fields) => {
+            let first = fields.first().map(|f| format!("{}: ", f.field)).unwrap_or_default();
+            let (zh, en) = fields
+                .first()
+                .map(|f| (f.message.zh.clone(), f.message.en.clone()))
+                .unwrap_or_default();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Msg::new(format!("输入有误（{first}{zh}）"), format!("invalid input ({first}{en})")),
+            )
+        }
+        Error::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone()),
+        Error::NotFound { entity, id } => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Msg::new(format!("找不到记录（{entity} {id}）"), format!("no such record ({entity} {id})")),
+        ),
+        Error::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
+        Error::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            Msg::new("请先登录", "please sign in first"),
+        ),
+        Error::Forbidden => (
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Msg::new("您没有执行此操作的权限", "you are not allowed to do this"),
+        ),
+        Error::TooManyAttempts { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            Msg::new(
+                format!("尝试次数过多，请 {retry_after_secs} 秒后再试"),
+                format!("too many attempts; try again in {retry_after_secs} s"),
+            ),
+        ),
+        Error::Database(e) if is_busy(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            Msg::new("系统繁忙，请稍后重试", "the system is busy; please retry shortly"),
+        ),
+        Error::Config(_) | Error::Database(_) | Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            Msg::new("服务器内部错误，已记录", "internal server error; it has been logged"),
+        ),
+    }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut)
+}
+
+pub fn problem_of(err: &Error) -> Problem {
+    let (status, code, msg) = classify(err);
+    let errors = match err {
+        Error::Invalid(fields) => fields.iter().map(ProblemField::from).collect(),
+        _ => vec![],
+    };
+    Problem {
+        kind: format!("/api/v1/problems#{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        code: code.to_string(),
+        detail: msg.zh.clone(),
+        message_zh: msg.zh,
+        message_en: msg.en,
+        errors,
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let problem = problem_of(&self);
+        if problem.status >= 500 {
+            tracing::error!(error = %self, "request failed");
+        }
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&problem)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Error::TooManyAttempts { retry_after_secs } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_causes_are_not_sent() {
+        let p = problem_of(&Error::Internal("secret stack".into()));
+        assert_eq!(p.status, 500);
+        assert!(!p.message_en.contains("secret"));
+    }
+
+    #[test]
+    fn field_errors_are_listed() {
+        let p = problem_of(&Error::invalid("party_b", "pairing_self", "不能与自身结对", "a party cannot be paired with itself"));
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].field, "party_b");
+        assert!(p.message_en.contains("party_b"));
+    }
+
+    #[test]
+    fn conflicts_keep_their_code() {
+        let p = problem_of(&Error::conflict("pairing_duplicate", "重复", "duplicate"));
+        assert_eq!((p.status, p.code.as_str()), (409, "pairing_duplicate"));
+    }
+}

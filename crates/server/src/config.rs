@@ -1,0 +1,83 @@
+//! Settings, layered: built-in defaults → `xietong.toml` (or the file named by `XIETONG_CONFIG`)
+//! → `XIETONG_*` environment variables → command-line flags (applied by the CLI).
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// `sqlite://PATH` (default, embedded) or `postgres://USER:PASS@HOST/DB`.
+    pub database_url: String,
+    /// Size of the database connection pool.
+    pub max_connections: u32,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://data/xietong.db".into(),
+            max_connections: 16,
+            secure_cookies: false,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+// The database URL may hold a password: never print it.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &xietong_core::db::redact_url(&self.database_url))
+            .field("max_connections", &self.max_connections)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads defaults, then the config file, then `XIETONG_` variables.
+    pub fn load() -> Result<Settings, String> {
+        let file = std::env::var("XIETONG_CONFIG").unwrap_or_else(|_| "xietong.toml".into());
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("XIETONG_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(|e| format!("configuration: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let s = Settings { database_url: "postgres://xt:hunter2@db/x".into(), ..Settings::default() };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("XIETONG_BIND", "127.0.0.1:9999");
+            jail.create_file("xietong.toml", "max_connections = 3")?;
+            let s = Settings::load().map_err(figment::Error::from)?;
+            assert_eq!(s.bind.port(), 9999);
+            assert_eq!(s.max_connections, 3);
+            Ok(())
+        });
+    }
+}
