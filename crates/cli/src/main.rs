@@ -90,7 +90,10 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("XIETONG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("XIETONG_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -123,14 +126,23 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             serve(settings, demo).await
         }
         Command::Migrate => {
-            let db = xietong_core::Db::connect(&settings.database_url, 2).await.map_err(|e| e.to_string())?;
-            let n = xietong_core::db::migrate::run(&db).await.map_err(|e| e.to_string())?;
+            let db = xietong_core::Db::connect(&settings.database_url, 2)
+                .await
+                .map_err(|e| e.to_string())?;
+            let n = xietong_core::db::migrate::run(&db)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{n} migration(s) applied");
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
-            let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
-            if xietong_server::load_demo(&db).await.map_err(|e| e.to_string())? {
+            let db = xietong_server::prepare_database(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            if xietong_server::load_demo(&db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("demo data loaded");
                 print_demo_logins();
                 Ok(ExitCode::SUCCESS)
@@ -141,8 +153,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::User(cmd) => user(settings, cmd).await,
         Command::Audit(AuditCommand::Verify) => {
-            let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
-            let (n, breaches) = xietong_core::audit::verify(&db).await.map_err(|e| e.to_string())?;
+            let db = xietong_server::prepare_database(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (n, breaches) = xietong_core::audit::verify(&db)
+                .await
+                .map_err(|e| e.to_string())?;
             if breaches.is_empty() {
                 println!("audit chain intact: {n} records");
                 Ok(ExitCode::SUCCESS)
@@ -150,7 +166,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 for b in &breaches {
                     println!("BROKEN {b:?}");
                 }
-                println!("audit chain broken: {} problem(s) in {n} records", breaches.len());
+                println!(
+                    "audit chain broken: {} problem(s) in {n} records",
+                    breaches.len()
+                );
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -159,15 +178,24 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 fn print_demo_logins() {
-    println!("demo logins (password: {}):", xietong_core::demo::DEMO_PASSWORD);
+    println!(
+        "demo logins (password: {}):",
+        xietong_core::demo::DEMO_PASSWORD
+    );
     for u in xietong_core::demo::DEMO_USERS {
         println!("  {:<16} {:<12} {}", u.username, u.role, u.about);
     }
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
-    let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
-    if demo && xietong_server::load_demo(&db).await.map_err(|e| e.to_string())? {
+    let db = xietong_server::prepare_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    if demo
+        && xietong_server::load_demo(&db)
+            .await
+            .map_err(|e| e.to_string())?
+    {
         println!("demo data loaded");
     }
     let app = xietong_server::app(db.clone(), &settings).map_err(|e| e.to_string())?;
@@ -175,45 +203,76 @@ async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("Xietong 协同 is serving at http://{addr}/  (database: {})", db.backend().name());
+    println!(
+        "Xietong 协同 is serving at http://{addr}/  (database: {})",
+        db.backend().name()
+    );
     if demo {
         print_demo_logins();
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    xietong_server::run(listener, app, shutdown).await.map_err(|e| e.to_string())?;
+    xietong_server::run(listener, app, shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 fn read_password_line() -> Result<String, String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 async fn user(settings: Settings, cmd: UserCommand) -> Result<ExitCode, String> {
-    let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
+    let db = xietong_server::prepare_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
     let operator = Actor::system("cli");
     match cmd {
         UserCommand::Add(a) => {
-            let role = Role::parse(&a.role).ok_or_else(|| format!("unknown role {:?}: use admin, coordinator, staff or viewer", a.role))?;
+            let role = Role::parse(&a.role).ok_or_else(|| {
+                format!(
+                    "unknown role {:?}: use admin, coordinator, staff or viewer",
+                    a.role
+                )
+            })?;
             let mut grants = Vec::new();
             for key in &a.frameworks {
-                let f = frameworks::by_key(&db, key).await.map_err(|_| format!("no framework with key {key}"))?;
-                grants.push(Grant { role, framework_id: Some(f.id) });
+                let f = frameworks::by_key(&db, key)
+                    .await
+                    .map_err(|_| format!("no framework with key {key}"))?;
+                grants.push(Grant {
+                    role,
+                    framework_id: Some(f.id),
+                });
             }
             if grants.is_empty() {
-                grants.push(Grant { role, framework_id: None });
+                grants.push(Grant {
+                    role,
+                    framework_id: None,
+                });
             }
             let (password, generated) = if a.password_stdin {
                 (read_password_line()?, false)
             } else {
                 (xietong_core::accounts::new_secret()[..20].to_string(), true)
             };
-            let new = NewUser { username: a.username, display_name: a.name, organisation_id: a.org, password: password.clone(), grants };
-            let user = users::create(&db, &operator, &new).await.map_err(describe)?;
+            let new = NewUser {
+                username: a.username,
+                display_name: a.name,
+                organisation_id: a.org,
+                password: password.clone(),
+                grants,
+            };
+            let user = users::create(&db, &operator, &new)
+                .await
+                .map_err(describe)?;
             println!("user {} created (id {})", user.username, user.id);
             if generated {
                 println!("password: {password}");
@@ -221,7 +280,9 @@ async fn user(settings: Settings, cmd: UserCommand) -> Result<ExitCode, String> 
         }
         UserCommand::Passwd { username } => {
             let password = read_password_line()?;
-            users::set_password(&db, &operator, &username, &password).await.map_err(describe)?;
+            users::set_password(&db, &operator, &username, &password)
+                .await
+                .map_err(describe)?;
             println!("password of {username} changed; their sessions were ended");
         }
         UserCommand::List => {
@@ -234,11 +295,20 @@ async fn user(settings: Settings, cmd: UserCommand) -> Result<ExitCode, String> 
                         None => g.role.as_str().to_string(),
                     })
                     .collect();
-                println!("{:<6} {:<20} {:<24} {}{}", u.id, u.username, u.display_name, roles.join(","), if u.disabled { " (disabled)" } else { "" });
+                println!(
+                    "{:<6} {:<20} {:<24} {}{}",
+                    u.id,
+                    u.username,
+                    u.display_name,
+                    roles.join(","),
+                    if u.disabled { " (disabled)" } else { "" }
+                );
             }
         }
         UserCommand::Disable { username } => {
-            users::set_disabled(&db, &operator, &username, true).await.map_err(describe)?;
+            users::set_disabled(&db, &operator, &username, true)
+                .await
+                .map_err(describe)?;
             println!("{username} disabled");
         }
     }
@@ -248,7 +318,11 @@ async fn user(settings: Settings, cmd: UserCommand) -> Result<ExitCode, String> 
 /// A readable one-line account of an error, with every field problem.
 fn describe(e: xietong_core::Error) -> String {
     match &e {
-        xietong_core::Error::Invalid(fields) => fields.iter().map(|f| format!("{}: {}", f.field, f.message.en)).collect::<Vec<_>>().join("; "),
+        xietong_core::Error::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message.en))
+            .collect::<Vec<_>>()
+            .join("; "),
         _ => {
             let p = xietong_core::web::problem::problem_of(&e);
             format!("{} ({})", p.message_en, p.code)
@@ -258,14 +332,23 @@ fn describe(e: xietong_core::Error) -> String {
 
 async fn backup(settings: Settings, file: std::path::PathBuf) -> Result<ExitCode, String> {
     if file.exists() {
-        return Err(format!("{} already exists; choose a new file", file.display()));
+        return Err(format!(
+            "{} already exists; choose a new file",
+            file.display()
+        ));
     }
-    let db = xietong_core::Db::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
+    let db = xietong_core::Db::connect(&settings.database_url, 1)
+        .await
+        .map_err(|e| e.to_string())?;
     match db.backend() {
         xietong_core::Backend::Sqlite => {
             // VACUUM INTO writes a consistent snapshot while other connections keep working.
             let path = file.to_str().ok_or("the backup path is not valid UTF-8")?;
-            sqlx::query("VACUUM INTO $1").bind(path).execute(db.pool()).await.map_err(|e| e.to_string())?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(path)
+                .execute(db.pool())
+                .await
+                .map_err(|e| e.to_string())?;
             println!("backup written to {}", file.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -72,7 +72,10 @@ pub fn verify_chain(records: &[AuditRecord], head_seq: i64, head_hash: &str) -> 
     let mut prev_seq = 0;
     for r in records {
         if r.seq != prev_seq + 1 {
-            breaches.push(Breach::Gap { after: prev_seq, next: r.seq });
+            breaches.push(Breach::Gap {
+                after: prev_seq,
+                next: r.seq,
+            });
         }
         if r.prev_hash != prev_hash {
             breaches.push(Breach::Unlinked { seq: r.seq });
@@ -84,7 +87,10 @@ pub fn verify_chain(records: &[AuditRecord], head_seq: i64, head_hash: &str) -> 
         prev_seq = r.seq;
     }
     if prev_seq != head_seq || prev_hash != head_hash {
-        breaches.push(Breach::HeadMismatch { head_seq, last_seq: prev_seq });
+        breaches.push(Breach::HeadMismatch {
+            head_seq,
+            last_seq: prev_seq,
+        });
     }
     breaches
 }
@@ -110,7 +116,12 @@ impl Change {
         }
     }
 
-    pub fn updated(entity: &'static str, id: impl ToString, before: impl Serialize, after: impl Serialize) -> Self {
+    pub fn updated(
+        entity: &'static str,
+        id: impl ToString,
+        before: impl Serialize,
+        after: impl Serialize,
+    ) -> Self {
         Change {
             action: "update",
             entity,
@@ -133,7 +144,12 @@ impl Change {
 
 /// Appends a change to the chain inside the caller's transaction. Bumping the head row first
 /// takes its lock, so concurrent writers chain one after another on both engines.
-pub(crate) async fn append(conn: &mut AnyConnection, actor_id: Option<i64>, actor_name: &str, change: Change) -> Result<i64> {
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    change: Change,
+) -> Result<i64> {
     let (seq, prev_hash): (i64, String) =
         sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut *conn)
@@ -180,11 +196,13 @@ const SELECT_RECORD: &str = "SELECT seq, at, actor_id, actor_name, action, entit
 
 /// The history of one entity, newest first.
 pub async fn history(db: &Db, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
-    Ok(sqlx::query_as(&format!("{SELECT_RECORD} WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC"))
-        .bind(entity)
-        .bind(entity_id)
-        .fetch_all(db.pool())
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{SELECT_RECORD} WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC"
+    ))
+    .bind(entity)
+    .bind(entity_id)
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// Reads the whole chain and checks it. Returns the number of records and what is broken.
@@ -192,9 +210,10 @@ pub async fn verify(db: &Db) -> Result<(usize, Vec<Breach>)> {
     let records: Vec<AuditRecord> = sqlx::query_as(&format!("{SELECT_RECORD} ORDER BY seq"))
         .fetch_all(db.pool())
         .await?;
-    let (head_seq, head_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(db.pool())
-        .await?;
+    let (head_seq, head_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(db.pool())
+            .await?;
     let breaches = verify_chain(&records, head_seq, &head_hash);
     Ok((records.len(), breaches))
 }
@@ -263,7 +282,13 @@ mod tests {
         let mut c = chain(5);
         let (s, h) = head(&c);
         c.pop();
-        assert_eq!(verify_chain(&c, s, &h), vec![Breach::HeadMismatch { head_seq: 5, last_seq: 4 }]);
+        assert_eq!(
+            verify_chain(&c, s, &h),
+            vec![Breach::HeadMismatch {
+                head_seq: 5,
+                last_seq: 4
+            }]
+        );
     }
 
     #[test]

@@ -130,20 +130,45 @@ pub struct DemoUser {
 }
 
 pub const DEMO_USERS: &[DemoUser] = &[
-    DemoUser { username: "admin", role: "admin", about: "管理员 · administrator" },
-    DemoUser { username: "cy.coordinator", role: "coordinator", about: "川渝联合办公室协调员 · coordinator of the Chengdu–Chongqing framework" },
-    DemoUser { username: "fengjie.staff", role: "staff", about: "奉节县工作人员 · staff of Fengjie County (Shandong–Chongqing and district pairing)" },
-    DemoUser { username: "yqlq.viewer", role: "viewer", about: "“一区两群”查看者 · viewer of the district pairing framework" },
+    DemoUser {
+        username: "admin",
+        role: "admin",
+        about: "管理员 · administrator",
+    },
+    DemoUser {
+        username: "cy.coordinator",
+        role: "coordinator",
+        about: "川渝联合办公室协调员 · coordinator of the Chengdu–Chongqing framework",
+    },
+    DemoUser {
+        username: "fengjie.staff",
+        role: "staff",
+        about: "奉节县工作人员 · staff of Fengjie County (Shandong–Chongqing and district pairing)",
+    },
+    DemoUser {
+        username: "yqlq.viewer",
+        role: "viewer",
+        about: "“一区两群”查看者 · viewer of the district pairing framework",
+    },
 ];
 
 /// True when the registry holds no framework yet.
 pub async fn is_empty(db: &Db) -> Result<bool> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM frameworks").fetch_one(db.pool()).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM frameworks")
+        .fetch_one(db.pool())
+        .await?;
     Ok(n == 0)
 }
 
 /// Adds a functional zone as a region (not official GB/T 2260).
-pub async fn add_zone(db: &Db, actor: &Actor, code: &RegionCode, parent: &RegionCode, name_zh: &str, name_en: &str) -> Result<()> {
+pub async fn add_zone(
+    db: &Db,
+    actor: &Actor,
+    code: &RegionCode,
+    parent: &RegionCode,
+    name_zh: &str,
+    name_en: &str,
+) -> Result<()> {
     let mut w = db.write(actor).await?;
     w.authorize(Action::Create, &Resource::new(Kind::Region))?;
     sqlx::query("INSERT INTO regions (code, parent_code, level, name_zh, name_en, official) VALUES ($1, $2, 'zone', $3, $4, 0)")
@@ -154,22 +179,42 @@ pub async fn add_zone(db: &Db, actor: &Actor, code: &RegionCode, parent: &Region
         .execute(w.conn())
         .await
         .map_err(|e| Error::from(e).on_unique("region_exists", "该区划代码已存在", "this region code already exists"))?;
-    w.record(Change::created("region", code, serde_json::json!({"code": code, "parent": parent, "name_zh": name_zh, "name_en": name_en})))
-        .await?;
+    w.record(Change::created(
+        "region",
+        code,
+        serde_json::json!({"code": code, "parent": parent, "name_zh": name_zh, "name_en": name_en}),
+    ))
+    .await?;
     w.commit().await
 }
 
 /// Loads the demo registry into an empty database. Refuses a database that already has frameworks.
 pub async fn load(db: &Db) -> Result<DemoSummary> {
     if !is_empty(db).await? {
-        return Err(Error::conflict("demo_not_empty", "数据库已有数据，未加载演示数据", "the database is not empty; demo data was not loaded"));
+        return Err(Error::conflict(
+            "demo_not_empty",
+            "数据库已有数据，未加载演示数据",
+            "the database is not empty; demo data was not loaded",
+        ));
     }
-    let file: DemoFile = toml::from_str(REGISTRY_TOML).map_err(|e| Error::Config(format!("demo registry: {e}")))?;
+    let file: DemoFile =
+        toml::from_str(REGISTRY_TOML).map_err(|e| Error::Config(format!("demo registry: {e}")))?;
     let actor = Actor::system("demo");
-    let code = |s: &str| RegionCode::parse(s).map_err(|e| Error::Config(format!("demo region {s}: {}", e.message.en)));
+    let code = |s: &str| {
+        RegionCode::parse(s)
+            .map_err(|e| Error::Config(format!("demo region {s}: {}", e.message.en)))
+    };
 
     for z in &file.zones {
-        add_zone(db, &actor, &code(&z.code)?, &code(&z.parent)?, &z.name_zh, &z.name_en).await?;
+        add_zone(
+            db,
+            &actor,
+            &code(&z.code)?,
+            &code(&z.parent)?,
+            &z.name_zh,
+            &z.name_en,
+        )
+        .await?;
     }
 
     // Parents may be listed after their children, so create in passes until all are placed.
@@ -190,13 +235,32 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
                 None => None,
             };
             let (seed, quote) = split(o.source);
-            let input = OrganisationInput { name_zh: o.name_zh, name_en: o.name_en, kind: o.kind, region_code: o.region, parent_id };
-            let created = organisations::create(db, &actor, &input, Provenance { seed, quote, generated: o.generated }).await?;
+            let input = OrganisationInput {
+                name_zh: o.name_zh,
+                name_en: o.name_en,
+                kind: o.kind,
+                region_code: o.region,
+                parent_id,
+            };
+            let created = organisations::create(
+                db,
+                &actor,
+                &input,
+                Provenance {
+                    seed,
+                    quote,
+                    generated: o.generated,
+                },
+            )
+            .await?;
             org_ids.insert(o.key, created.id);
         }
         if later.len() == before {
             let keys: Vec<_> = later.iter().map(|o| o.key.as_str()).collect();
-            return Err(Error::Config(format!("demo organisations with unknown parents: {}", keys.join(", "))));
+            return Err(Error::Config(format!(
+                "demo organisations with unknown parents: {}",
+                keys.join(", ")
+            )));
         }
         pending = later;
     }
@@ -213,13 +277,22 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
             description_en: f.description_en,
             started_on: f.started_on.unwrap_or_default(),
             parties: f.parties,
-            owner_org_id: if f.key == "CY" { org_ids.get("cy-joint-office").copied() } else { None },
+            owner_org_id: if f.key == "CY" {
+                org_ids.get("cy-joint-office").copied()
+            } else {
+                None
+            },
             public: true,
         };
         let created = frameworks::create(db, &actor, &input, Source { seed, quote }).await?;
         framework_ids.insert(f.key, created.framework.id);
     }
-    let framework = |k: &str| framework_ids.get(k).copied().ok_or_else(|| Error::Config(format!("demo: unknown framework {k}")));
+    let framework = |k: &str| {
+        framework_ids
+            .get(k)
+            .copied()
+            .ok_or_else(|| Error::Config(format!("demo: unknown framework {k}")))
+    };
 
     for b in file.bodies {
         let (seed, quote) = split(b.source);
@@ -230,9 +303,20 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
             name_zh: b.name_zh,
             name_en: b.name_en,
             meets_per_year: b.meets_per_year,
-            organisation_id: b.organisation.as_ref().and_then(|k| org_ids.get(k).copied()),
+            organisation_id: b
+                .organisation
+                .as_ref()
+                .and_then(|k| org_ids.get(k).copied()),
         };
-        frameworks::add_body(db, &actor, framework(&b.framework)?, &input, Source { seed, quote }, b.generated).await?;
+        frameworks::add_body(
+            db,
+            &actor,
+            framework(&b.framework)?,
+            &input,
+            Source { seed, quote },
+            b.generated,
+        )
+        .await?;
     }
 
     let pairing_count = file.pairings.len();
@@ -244,37 +328,95 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
             party_b: p.b,
             started_on: p.started_on.unwrap_or_default(),
             status: p.status.unwrap_or_else(|| "active".into()),
-            note_zh: if p.note_zh.is_empty() { p.note.clone().unwrap_or_default() } else { p.note_zh },
-            note_en: if p.generated { p.note.unwrap_or_default() } else { String::new() },
+            note_zh: if p.note_zh.is_empty() {
+                p.note.clone().unwrap_or_default()
+            } else {
+                p.note_zh
+            },
+            note_en: if p.generated {
+                p.note.unwrap_or_default()
+            } else {
+                String::new()
+            },
             owner_org_id: None,
         };
-        pairings::create(db, &actor, &input, pairings::Provenance { seed, quote, generated: p.generated }).await?;
+        pairings::create(
+            db,
+            &actor,
+            &input,
+            pairings::Provenance {
+                seed,
+                quote,
+                generated: p.generated,
+            },
+        )
+        .await?;
     }
 
     let org = |k: &str| org_ids.get(k).copied();
     let users = [
-        ("admin", "系统管理员", org("cy-joint-office"), vec![Grant { role: Role::Admin, framework_id: None }]),
-        ("cy.coordinator", "川渝联办 协调员", org("cy-joint-office"), vec![Grant { role: Role::Coordinator, framework_id: Some(framework("CY")?) }]),
+        (
+            "admin",
+            "系统管理员",
+            org("cy-joint-office"),
+            vec![Grant {
+                role: Role::Admin,
+                framework_id: None,
+            }],
+        ),
+        (
+            "cy.coordinator",
+            "川渝联办 协调员",
+            org("cy-joint-office"),
+            vec![Grant {
+                role: Role::Coordinator,
+                framework_id: Some(framework("CY")?),
+            }],
+        ),
         (
             "fengjie.staff",
             "奉节县 工作人员",
             org("fengjie-gov"),
             vec![
-                Grant { role: Role::Staff, framework_id: Some(framework("LY")?) },
-                Grant { role: Role::Staff, framework_id: Some(framework("YQLQ")?) },
+                Grant {
+                    role: Role::Staff,
+                    framework_id: Some(framework("LY")?),
+                },
+                Grant {
+                    role: Role::Staff,
+                    framework_id: Some(framework("YQLQ")?),
+                },
             ],
         ),
-        ("yqlq.viewer", "“一区两群” 查看者", org("cq-ndrc"), vec![Grant { role: Role::Viewer, framework_id: Some(framework("YQLQ")?) }]),
+        (
+            "yqlq.viewer",
+            "“一区两群” 查看者",
+            org("cq-ndrc"),
+            vec![Grant {
+                role: Role::Viewer,
+                framework_id: Some(framework("YQLQ")?),
+            }],
+        ),
     ];
     for (username, display_name, organisation_id, grants) in users {
         users::create(
             db,
             &actor,
-            &NewUser { username: username.into(), display_name: display_name.into(), organisation_id, password: DEMO_PASSWORD.into(), grants },
+            &NewUser {
+                username: username.into(),
+                display_name: display_name.into(),
+                organisation_id,
+                password: DEMO_PASSWORD.into(),
+                grants,
+            },
         )
         .await?;
     }
-    Ok(DemoSummary { organisations: org_ids.len(), frameworks: framework_ids.len(), pairings: pairing_count })
+    Ok(DemoSummary {
+        organisations: org_ids.len(),
+        frameworks: framework_ids.len(),
+        pairings: pairing_count,
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -291,7 +433,16 @@ mod tests {
     #[test]
     fn the_demo_file_parses_and_has_seventeen_district_pairs() {
         let file: DemoFile = toml::from_str(REGISTRY_TOML).unwrap();
-        assert_eq!(file.pairings.iter().filter(|p| p.framework == "YQLQ").count(), 17);
-        assert!(file.pairings.iter().any(|p| p.framework == "LY" && p.b == "500236" || p.a == "500236" && p.framework == "LY"));
+        assert_eq!(
+            file.pairings
+                .iter()
+                .filter(|p| p.framework == "YQLQ")
+                .count(),
+            17
+        );
+        assert!(file
+            .pairings
+            .iter()
+            .any(|p| p.framework == "LY" && (p.a == "500236" || p.b == "500236")));
     }
 }

@@ -61,7 +61,10 @@ impl Actor {
             username: name.to_string(),
             display_name: name.to_string(),
             organisation_id: None,
-            grants: vec![Grant { role: Role::Admin, framework_id: None }],
+            grants: vec![Grant {
+                role: Role::Admin,
+                framework_id: None,
+            }],
         }
     }
 
@@ -125,7 +128,12 @@ pub struct Resource {
 
 impl Resource {
     pub fn new(kind: Kind) -> Self {
-        Resource { kind, frameworks: vec![], owner_org: None, public: false }
+        Resource {
+            kind,
+            frameworks: vec![],
+            owner_org: None,
+            public: false,
+        }
     }
 
     pub fn in_framework(mut self, id: i64) -> Self {
@@ -180,7 +188,9 @@ fn may_read(actor: &Actor, r: &Resource) -> bool {
         Kind::User | Kind::Calendar | Kind::Audit if !r.public => false,
         _ if r.public || r.frameworks.is_empty() => true,
         _ => {
-            r.frameworks.iter().any(|f| actor.grants.iter().any(|g| g.framework_id == Some(*f)))
+            r.frameworks
+                .iter()
+                .any(|f| actor.grants.iter().any(|g| g.framework_id == Some(*f)))
                 || owns(actor, r)
         }
     }
@@ -189,15 +199,23 @@ fn may_read(actor: &Actor, r: &Resource) -> bool {
 fn may_write(actor: &Actor, action: Action, r: &Resource) -> bool {
     match r.kind {
         // Registry-wide reference data and accounts are the administrators' job.
-        Kind::Region | Kind::User | Kind::Calendar | Kind::Audit | Kind::Framework if action == Action::Create => false,
+        Kind::Region | Kind::User | Kind::Calendar | Kind::Audit | Kind::Framework
+            if action == Action::Create =>
+        {
+            false
+        }
         Kind::Region | Kind::User | Kind::Calendar | Kind::Audit => false,
         // Coordinators register the units they work with; staff keep their own unit's record.
         Kind::Organisation => match action {
             Action::Create => actor.has_role(Role::Coordinator),
-            _ => owns(actor, r) && (actor.has_role(Role::Staff) || actor.has_role(Role::Coordinator)),
+            _ => {
+                owns(actor, r) && (actor.has_role(Role::Staff) || actor.has_role(Role::Coordinator))
+            }
         },
         Kind::Framework | Kind::Body | Kind::Pairing => {
-            r.frameworks.iter().any(|f| actor.has_role_in(Role::Coordinator, *f))
+            r.frameworks
+                .iter()
+                .any(|f| actor.has_role_in(Role::Coordinator, *f))
                 || (action != Action::Create && actor.has_role(Role::Staff) && owns(actor, r))
         }
     }
@@ -217,47 +235,98 @@ mod tests {
             username: "u".into(),
             display_name: "u".into(),
             organisation_id: Some(org),
-            grants: grants.iter().map(|&(role, framework_id)| Grant { role, framework_id }).collect(),
+            grants: grants
+                .iter()
+                .map(|&(role, framework_id)| Grant { role, framework_id })
+                .collect(),
         }
     }
 
     fn pairing(framework: i64, owner: Option<i64>) -> Resource {
-        Resource::new(Kind::Pairing).in_framework(framework).owned_by(owner)
+        Resource::new(Kind::Pairing)
+            .in_framework(framework)
+            .owned_by(owner)
     }
 
     #[test]
     fn anonymous_visitors_read_only_public_records() {
-        assert_eq!(decide(None, Action::Read, &pairing(1, None).public(true)), Decision::Allow);
-        assert_eq!(decide(None, Action::Read, &pairing(1, None)), Decision::NeedsLogin);
-        assert_eq!(decide(None, Action::Create, &pairing(1, None).public(true)), Decision::NeedsLogin);
+        assert_eq!(
+            decide(None, Action::Read, &pairing(1, None).public(true)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(None, Action::Read, &pairing(1, None)),
+            Decision::NeedsLogin
+        );
+        assert_eq!(
+            decide(None, Action::Create, &pairing(1, None).public(true)),
+            Decision::NeedsLogin
+        );
     }
 
     #[test]
     fn admins_may_do_everything() {
         let a = actor(1, &[(Role::Admin, None)]);
         for action in [Action::Read, Action::Create, Action::Update, Action::Delete] {
-            assert_eq!(decide(Some(&a), action, &Resource::new(Kind::User)), Decision::Allow);
+            assert_eq!(
+                decide(Some(&a), action, &Resource::new(Kind::User)),
+                Decision::Allow
+            );
         }
     }
 
     #[test]
     fn coordinators_edit_inside_their_frameworks_only() {
         let c = actor(9, &[(Role::Coordinator, Some(1))]);
-        assert_eq!(decide(Some(&c), Action::Create, &pairing(1, None)), Decision::Allow);
-        assert_eq!(decide(Some(&c), Action::Update, &pairing(2, None)), Decision::Deny);
-        assert_eq!(decide(Some(&c), Action::Read, &pairing(2, None)), Decision::Deny);
-        assert_eq!(decide(Some(&c), Action::Create, &Resource::new(Kind::Framework)), Decision::Deny);
-        assert_eq!(decide(Some(&c), Action::Update, &Resource::new(Kind::Framework).in_framework(1)), Decision::Allow);
-        assert_eq!(decide(Some(&c), Action::Create, &Resource::new(Kind::User)), Decision::Deny);
+        assert_eq!(
+            decide(Some(&c), Action::Create, &pairing(1, None)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&c), Action::Update, &pairing(2, None)),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&c), Action::Read, &pairing(2, None)),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&c), Action::Create, &Resource::new(Kind::Framework)),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(
+                Some(&c),
+                Action::Update,
+                &Resource::new(Kind::Framework).in_framework(1)
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&c), Action::Create, &Resource::new(Kind::User)),
+            Decision::Deny
+        );
     }
 
     #[test]
     fn staff_edit_only_what_their_organisation_owns() {
         let s = actor(5, &[(Role::Staff, Some(1))]);
-        assert_eq!(decide(Some(&s), Action::Update, &pairing(1, Some(5))), Decision::Allow);
-        assert_eq!(decide(Some(&s), Action::Update, &pairing(1, Some(6))), Decision::Deny);
-        assert_eq!(decide(Some(&s), Action::Create, &pairing(1, Some(5))), Decision::Deny);
-        assert_eq!(decide(Some(&s), Action::Read, &pairing(1, Some(6))), Decision::Allow);
+        assert_eq!(
+            decide(Some(&s), Action::Update, &pairing(1, Some(5))),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&s), Action::Update, &pairing(1, Some(6))),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&s), Action::Create, &pairing(1, Some(5))),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&s), Action::Read, &pairing(1, Some(6))),
+            Decision::Allow
+        );
         let own_org = Resource::new(Kind::Organisation).owned_by(Some(5));
         assert_eq!(decide(Some(&s), Action::Update, &own_org), Decision::Allow);
         let other_org = Resource::new(Kind::Organisation).owned_by(Some(6));
@@ -267,16 +336,34 @@ mod tests {
     #[test]
     fn viewers_only_read_their_frameworks() {
         let v = actor(5, &[(Role::Viewer, Some(1))]);
-        assert_eq!(decide(Some(&v), Action::Read, &pairing(1, Some(5))), Decision::Allow);
-        assert_eq!(decide(Some(&v), Action::Read, &pairing(2, None)), Decision::Deny);
-        assert_eq!(decide(Some(&v), Action::Update, &pairing(1, Some(5))), Decision::Deny);
-        assert_eq!(decide(Some(&v), Action::Read, &Resource::new(Kind::Audit)), Decision::Deny);
+        assert_eq!(
+            decide(Some(&v), Action::Read, &pairing(1, Some(5))),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&v), Action::Read, &pairing(2, None)),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&v), Action::Update, &pairing(1, Some(5))),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&v), Action::Read, &Resource::new(Kind::Audit)),
+            Decision::Deny
+        );
     }
 
     #[test]
     fn registry_wide_records_are_readable_by_anyone_signed_in() {
         let v = actor(5, &[(Role::Viewer, Some(1))]);
-        assert_eq!(decide(Some(&v), Action::Read, &Resource::new(Kind::Organisation)), Decision::Allow);
-        assert_eq!(decide(Some(&v), Action::Read, &Resource::new(Kind::Region)), Decision::Allow);
+        assert_eq!(
+            decide(Some(&v), Action::Read, &Resource::new(Kind::Organisation)),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&v), Action::Read, &Resource::new(Kind::Region)),
+            Decision::Allow
+        );
     }
 }

@@ -56,7 +56,13 @@ impl<'a> Write<'a> {
 
     /// Appends `change` to the audit chain inside this transaction.
     pub async fn record(&mut self, change: Change) -> Result<()> {
-        audit::append(&mut self.tx, self.actor.user_id, &self.actor.username, change).await?;
+        audit::append(
+            &mut self.tx,
+            self.actor.user_id,
+            &self.actor.username,
+            change,
+        )
+        .await?;
         self.audited = true;
         Ok(())
     }

@@ -39,7 +39,10 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
-            .field("database_url", &xietong_core::db::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &xietong_core::db::redact_url(&self.database_url),
+            )
             .field("max_connections", &self.max_connections)
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -65,11 +68,15 @@ mod tests {
 
     #[test]
     fn debug_hides_the_database_password() {
-        let s = Settings { database_url: "postgres://xt:hunter2@db/x".into(), ..Settings::default() };
+        let s = Settings {
+            database_url: "postgres://xt:hunter2@db/x".into(),
+            ..Settings::default()
+        };
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("XIETONG_BIND", "127.0.0.1:9999");

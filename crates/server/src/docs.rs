@@ -22,8 +22,14 @@ pub fn ui_part() -> UiPart {
 pub fn router(openapi: Arc<OpenApi>) -> Router<AppState> {
     let json = openapi.clone();
     Router::new()
-        .route("/api/v1/openapi.json", get(move || async move { Json(json.as_ref().clone()) }))
-        .route("/api/docs", get(move |state: State<AppState>, ctx: Ctx| docs_page(state, ctx, openapi.clone())))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(json.as_ref().clone()) }),
+        )
+        .route(
+            "/api/docs",
+            get(move |state: State<AppState>, ctx: Ctx| docs_page(state, ctx, openapi.clone())),
+        )
 }
 
 async fn docs_page(State(s): State<AppState>, ctx: Ctx, openapi: Arc<OpenApi>) -> Result<Response> {
@@ -37,8 +43,16 @@ async fn docs_page(State(s): State<AppState>, ctx: Ctx, openapi: Arc<OpenApi>) -
             ("PATCH", &item.patch),
         ] {
             if let Some(op) = op {
-                let summary = op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default();
-                let tag = op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default();
+                let summary = op
+                    .summary
+                    .clone()
+                    .or_else(|| op.description.clone())
+                    .unwrap_or_default();
+                let tag = op
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first().cloned())
+                    .unwrap_or_default();
                 let params: Vec<String> = op
                     .parameters
                     .as_ref()
@@ -48,5 +62,11 @@ async fn docs_page(State(s): State<AppState>, ctx: Ctx, openapi: Arc<OpenApi>) -
             }
         }
     }
-    Ok(ctx.render(&s, "api_docs.html", minijinja::context! { operations, version => openapi.info.version.clone() })?.into_response())
+    Ok(ctx
+        .render(
+            &s,
+            "api_docs.html",
+            minijinja::context! { operations, version => openapi.info.version.clone() },
+        )?
+        .into_response())
 }

@@ -57,13 +57,22 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
 }
 
 pub fn ui_parts() -> Vec<ui::UiPart> {
-    vec![ui::core_part(), xietong_registry::ui_part(), docs::ui_part()]
+    vec![
+        ui::core_part(),
+        xietong_registry::ui_part(),
+        docs::ui_part(),
+    ]
 }
 
 /// The whole application for a prepared database.
 pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     let ui = Ui::new(&ui_parts())?;
-    let state = AppState { db, ui: Arc::new(ui), calendar: Arc::new(CalendarCache::default()), secure_cookies: settings.secure_cookies };
+    let state = AppState {
+        db,
+        ui: Arc::new(ui),
+        calendar: Arc::new(CalendarCache::default()),
+        secure_cookies: settings.secure_cookies,
+    };
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())
         .split_for_parts();
@@ -72,7 +81,10 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         .merge(xietong_core::web::pages::router())
         .merge(xietong_registry::pages::router())
         .merge(docs::router(openapi.clone()))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), xietong_core::web::pages::html_errors));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            xietong_core::web::pages::html_errors,
+        ));
     let metrics = observability::metrics_handle();
     Ok(Router::new()
         .merge(api)
@@ -82,24 +94,40 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn(observability::track))
         .with_state(state)
-        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.max_body_bytes,
+        ))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(observability::panic_response)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            observability::panic_response,
+        )))
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), s.db.ping()).await {
-        Ok(Ok(())) => Json(serde_json::json!({"status": "ok", "database": s.db.backend().name()})).into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"}))).into_response(),
+        Ok(Ok(())) => Json(serde_json::json!({"status": "ok", "database": s.db.backend().name()}))
+            .into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "unavailable"})),
+        )
+            .into_response(),
     }
 }
 
 async fn not_found() -> Error {
-    Error::NotFound { entity: "page", id: String::new() }
+    Error::NotFound {
+        entity: "page",
+        id: String::new(),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn run(listener: TcpListener, app: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,6 +1,8 @@
 //! Password hashing with argon2id (PHC strings, per-password salt).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use crate::error::{Error, FieldError, Msg, Result};
@@ -15,7 +17,11 @@ pub fn hash(password: &str) -> Result<String> {
 
 pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -23,10 +29,24 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub fn check_strength(password: &str) -> Result<(), FieldError> {
     let n = password.chars().count();
     if n < 10 {
-        return Err(FieldError::new("password", "password_too_short", Msg::new("密码至少 10 个字符", "the password needs at least 10 characters")));
+        return Err(FieldError::new(
+            "password",
+            "password_too_short",
+            Msg::new(
+                "密码至少 10 个字符",
+                "the password needs at least 10 characters",
+            ),
+        ));
     }
     if n > 200 {
-        return Err(FieldError::new("password", "too_long", Msg::new("密码最多 200 个字符", "the password may have at most 200 characters")));
+        return Err(FieldError::new(
+            "password",
+            "too_long",
+            Msg::new(
+                "密码最多 200 个字符",
+                "the password may have at most 200 characters",
+            ),
+        ));
     }
     Ok(())
 }

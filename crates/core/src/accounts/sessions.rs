@@ -34,11 +34,13 @@ pub async fn create(db: &Db, user_id: i64) -> Result<NewSession> {
 
 /// The actor and CSRF token of a live session.
 pub async fn lookup(db: &Db, token: &str) -> Result<Option<(Actor, String)>> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(secret_hash(token))
-        .bind(crate::clock::now_rfc3339())
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(secret_hash(token))
+    .bind(crate::clock::now_rfc3339())
+    .fetch_optional(db.pool())
+    .await?;
     match row {
         Some((user_id, csrf)) => Ok(users::actor(db, user_id).await?.map(|a| (a, csrf))),
         None => Ok(None),
@@ -46,7 +48,10 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<(Actor, String)>> {
 }
 
 pub async fn end(db: &Db, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secret_hash(token)).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(secret_hash(token))
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -62,7 +67,8 @@ pub struct ApiToken {
 /// Issues an API token for the acting user; the secret is shown once and never stored.
 pub async fn issue_token(db: &Db, actor: &Actor, name: &str) -> Result<(ApiToken, String)> {
     let user_id = actor.user_id.ok_or(Error::Forbidden)?;
-    let name = crate::domain::text::bounded("name", name, 1, 80).map_err(|e| Error::Invalid(vec![e]))?;
+    let name =
+        crate::domain::text::bounded("name", name, 1, 80).map_err(|e| Error::Invalid(vec![e]))?;
     let secret = format!("xt_{}", new_secret());
     let mut w = db.write(actor).await?;
     // A user always manages their own tokens.
@@ -77,7 +83,8 @@ pub async fn issue_token(db: &Db, actor: &Actor, name: &str) -> Result<(ApiToken
     .bind(crate::clock::now_rfc3339())
     .fetch_one(w.conn())
     .await?;
-    w.record(Change::created("api_token", token.id, &token)).await?;
+    w.record(Change::created("api_token", token.id, &token))
+        .await?;
     w.commit().await?;
     Ok((token, secret))
 }
@@ -90,11 +97,13 @@ pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
 }
 
 pub async fn revoke_token(db: &Db, actor: &Actor, token_id: i64) -> Result<()> {
-    let token: ApiToken = sqlx::query_as("SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE id = $1")
-        .bind(token_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| Error::not_found("api_token", token_id))?;
+    let token: ApiToken = sqlx::query_as(
+        "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE id = $1",
+    )
+    .bind(token_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| Error::not_found("api_token", token_id))?;
     let mut w = db.write(actor).await?;
     if Some(token.user_id) != actor.user_id {
         w.authorize(Action::Update, &Resource::new(Kind::User))?;
@@ -107,16 +116,24 @@ pub async fn revoke_token(db: &Db, actor: &Actor, token_id: i64) -> Result<()> {
         .bind(token_id)
         .execute(w.conn())
         .await?;
-    w.record(Change::updated("api_token", token_id, &token, serde_json::json!({"revoked_at": now}))).await?;
+    w.record(Change::updated(
+        "api_token",
+        token_id,
+        &token,
+        serde_json::json!({"revoked_at": now}),
+    ))
+    .await?;
     w.commit().await
 }
 
 /// The actor behind a bearer token, if the token is live.
 pub async fn actor_for_token(db: &Db, secret: &str) -> Result<Option<Actor>> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(secret_hash(secret))
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(secret_hash(secret))
+    .fetch_optional(db.pool())
+    .await?;
     match row {
         Some((user_id,)) => users::actor(db, user_id).await,
         None => Ok(None),

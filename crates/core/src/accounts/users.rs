@@ -43,17 +43,30 @@ pub struct NewUser {
 
 fn username(s: &str) -> Result<String, FieldError> {
     let v = text::bounded("username", s, 3, 40)?;
-    if v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
         Ok(v.to_ascii_lowercase())
     } else {
-        Err(FieldError::new("username", "username_invalid", Msg::new("用户名只能包含英文字母、数字和 . - _", "a username may contain only letters, digits and . - _")))
+        Err(FieldError::new(
+            "username",
+            "username_invalid",
+            Msg::new(
+                "用户名只能包含英文字母、数字和 . - _",
+                "a username may contain only letters, digits and . - _",
+            ),
+        ))
     }
 }
 
 /// Roles that need a framework must name one; admin must not.
 pub fn check_grants(grants: &[Grant]) -> Result<(), FieldError> {
     if grants.is_empty() {
-        return Err(FieldError::new("roles", "roles_missing", Msg::new("至少需要一个角色", "at least one role is needed")));
+        return Err(FieldError::new(
+            "roles",
+            "roles_missing",
+            Msg::new("至少需要一个角色", "at least one role is needed"),
+        ));
     }
     for g in grants {
         let needs_framework = matches!(g.role, Role::Coordinator | Role::Viewer);
@@ -61,7 +74,10 @@ pub fn check_grants(grants: &[Grant]) -> Result<(), FieldError> {
             return Err(FieldError::new(
                 "roles",
                 "role_needs_framework",
-                Msg::new(format!("角色 {} 必须指定协作机制", g.role.as_str()), format!("role {} must name a framework", g.role.as_str())),
+                Msg::new(
+                    format!("角色 {} 必须指定协作机制", g.role.as_str()),
+                    format!("role {} must name a framework", g.role.as_str()),
+                ),
             ));
         }
     }
@@ -69,13 +85,17 @@ pub fn check_grants(grants: &[Grant]) -> Result<(), FieldError> {
 }
 
 async fn grants_of(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
-    let rows: Vec<(String, Option<i64>)> = sqlx::query_as("SELECT role, framework_id FROM user_roles WHERE user_id = $1 ORDER BY role, framework_id")
-        .bind(user_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT role, framework_id FROM user_roles WHERE user_id = $1 ORDER BY role, framework_id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(role, framework_id)| Role::parse(&role).map(|role| Grant { role, framework_id }))
+        .filter_map(|(role, framework_id)| {
+            Role::parse(&role).map(|role| Grant { role, framework_id })
+        })
         .collect())
 }
 
@@ -103,7 +123,9 @@ pub async fn by_username(db: &Db, name: &str) -> Result<User> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>> {
-    let rows: Vec<UserRow> = sqlx::query_as(&format!("{SELECT} ORDER BY id")).fetch_all(db.pool()).await?;
+    let rows: Vec<UserRow> = sqlx::query_as(&format!("{SELECT} ORDER BY id"))
+        .fetch_all(db.pool())
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(to_user(db, r).await?);
@@ -143,10 +165,14 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewUser) -> Result<User> {
             .await?;
     }
     // The password hash never enters the audit trail.
-    w.record(Change::created("user", id, serde_json::json!({
-        "username": new.username, "display_name": new.display_name,
-        "organisation_id": new.organisation_id, "grants": new.grants,
-    })))
+    w.record(Change::created(
+        "user",
+        id,
+        serde_json::json!({
+            "username": new.username, "display_name": new.display_name,
+            "organisation_id": new.organisation_id, "grants": new.grants,
+        }),
+    ))
     .await?;
     w.commit().await?;
     by_username(db, &new.username).await
@@ -165,9 +191,17 @@ pub async fn set_password(db: &Db, actor: &Actor, name: &str, new_password: &str
         .execute(w.conn())
         .await?;
     // Changing a password ends the user's sessions everywhere.
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(w.conn()).await?;
-    w.record(Change::updated("user", user.id, serde_json::json!({"password": "old"}), serde_json::json!({"password": "changed"})))
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.id)
+        .execute(w.conn())
         .await?;
+    w.record(Change::updated(
+        "user",
+        user.id,
+        serde_json::json!({"password": "old"}),
+        serde_json::json!({"password": "changed"}),
+    ))
+    .await?;
     w.commit().await
 }
 
@@ -182,21 +216,34 @@ pub async fn set_disabled(db: &Db, actor: &Actor, name: &str, disabled: bool) ->
         .execute(w.conn())
         .await?;
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(w.conn()).await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(crate::clock::now_rfc3339())
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user.id)
             .execute(w.conn())
             .await?;
-    }
-    w.record(Change::updated("user", user.id, serde_json::json!({"disabled": user.disabled}), serde_json::json!({"disabled": disabled})))
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(crate::clock::now_rfc3339())
+        .bind(user.id)
+        .execute(w.conn())
         .await?;
+    }
+    w.record(Change::updated(
+        "user",
+        user.id,
+        serde_json::json!({"disabled": user.disabled}),
+        serde_json::json!({"disabled": disabled}),
+    ))
+    .await?;
     w.commit().await
 }
 
 /// The actor for a user id, or none when the user is missing or disabled.
 pub async fn actor(db: &Db, user_id: i64) -> Result<Option<Actor>> {
-    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(user_id).fetch_optional(db.pool()).await?;
+    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?;
     match row {
         Some(r) if r.disabled == 0 => {
             let user = to_user(db, r).await?;
@@ -228,25 +275,34 @@ pub fn throttle_delay(failures: i64) -> u64 {
 /// the slow-down holds across every server instance.
 pub async fn authenticate(db: &Db, name: &str, password_input: &str) -> Result<Actor> {
     let name = name.trim().to_ascii_lowercase();
-    let failure: Option<(i64, String)> = sqlx::query_as("SELECT failures, last_failure_at FROM login_failures WHERE username = $1")
-        .bind(&name)
-        .fetch_optional(db.pool())
-        .await?;
+    let failure: Option<(i64, String)> =
+        sqlx::query_as("SELECT failures, last_failure_at FROM login_failures WHERE username = $1")
+            .bind(&name)
+            .fetch_optional(db.pool())
+            .await?;
     if let Some((failures, last)) = &failure {
         let wait = throttle_delay(*failures) as i64;
         if let Some(last) = crate::clock::parse(last) {
             let elapsed = (crate::clock::now() - last).whole_seconds();
             if elapsed < wait {
-                return Err(Error::TooManyAttempts { retry_after_secs: (wait - elapsed) as u64 });
+                return Err(Error::TooManyAttempts {
+                    retry_after_secs: (wait - elapsed) as u64,
+                });
             }
         }
     }
-    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT} WHERE username = $1")).bind(&name).fetch_optional(db.pool()).await?;
+    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT} WHERE username = $1"))
+        .bind(&name)
+        .fetch_optional(db.pool())
+        .await?;
     let ok = match &row {
         Some(r) => password::verify(password_input, &r.password_hash) && r.disabled == 0,
         None => {
             // Spend the same effort on unknown names, so timing does not reveal which exist.
-            let _ = password::verify(password_input, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG");
+            let _ = password::verify(
+                password_input,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            );
             false
         }
     };
@@ -265,7 +321,10 @@ pub async fn authenticate(db: &Db, name: &str, password_input: &str) -> Result<A
         });
     }
     if failure.is_some() {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(&name).execute(db.pool()).await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(&name)
+            .execute(db.pool())
+            .await?;
     }
     let id = row.map(|r| r.id).unwrap_or_default();
     actor(db, id).await?.ok_or(Error::Unauthenticated)
@@ -286,9 +345,21 @@ mod tests {
 
     #[test]
     fn scoped_roles_need_a_framework() {
-        assert!(check_grants(&[Grant { role: Role::Coordinator, framework_id: None }]).is_err());
-        assert!(check_grants(&[Grant { role: Role::Coordinator, framework_id: Some(1) }]).is_ok());
-        assert!(check_grants(&[Grant { role: Role::Staff, framework_id: None }]).is_ok());
+        assert!(check_grants(&[Grant {
+            role: Role::Coordinator,
+            framework_id: None
+        }])
+        .is_err());
+        assert!(check_grants(&[Grant {
+            role: Role::Coordinator,
+            framework_id: Some(1)
+        }])
+        .is_ok());
+        assert!(check_grants(&[Grant {
+            role: Role::Staff,
+            framework_id: None
+        }])
+        .is_ok());
         assert!(check_grants(&[]).is_err());
     }
 

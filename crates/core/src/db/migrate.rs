@@ -69,9 +69,9 @@ pub async fn run(db: &Db) -> Result<usize> {
             Some((stored,)) if stored == sum => continue,
             Some(_) => {
                 return Err(Error::Config(format!(
-                    "migration {} ({}) was edited after it was applied; add a new migration instead",
-                    migration.version, migration.name
-                )))
+                "migration {} ({}) was edited after it was applied; add a new migration instead",
+                migration.version, migration.name
+            )))
             }
             None => {}
         }
@@ -88,7 +88,11 @@ pub async fn run(db: &Db) -> Result<usize> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        tracing::info!(version = migration.version, name = migration.name, "migration applied");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "migration applied"
+        );
         applied += 1;
     }
     Ok(applied)
@@ -151,7 +155,11 @@ mod tests {
     fn placeholders_are_filled_for_each_engine() {
         for m in MIGRATIONS {
             for backend in [Backend::Sqlite, Backend::Postgres] {
-                assert!(!render(m.sql, backend).contains("{{"), "{} keeps a placeholder", m.name);
+                assert!(
+                    !render(m.sql, backend).contains("{{"),
+                    "{} keeps a placeholder",
+                    m.name
+                );
             }
         }
     }

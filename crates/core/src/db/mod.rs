@@ -129,7 +129,9 @@ impl Db {
 
 /// Makes sure the folder of a SQLite file exists and that the file is created when absent.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" {
         return Err(Error::Config(
@@ -139,8 +141,9 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     }
     if let Some(dir) = std::path::Path::new(path).parent() {
         if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Config(format!("cannot create folder {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
         }
     }
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
@@ -157,8 +160,14 @@ mod tests {
     #[test]
     fn unknown_schemes_are_refused() {
         assert!(Backend::from_url("mysql://x").is_err());
-        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
     }
 
     #[test]

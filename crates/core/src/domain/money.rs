@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Msg};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -25,7 +27,11 @@ impl Money {
     /// Parses a yuan amount with an optional Chinese scale: `1508万元`, `4.39亿`, `12.5`, `1,200元`.
     /// Digits after the point beyond what fen can hold are refused, not rounded.
     pub fn parse_yuan(field: &str, input: &str) -> Result<Self, FieldError> {
-        let cleaned: String = input.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+        let cleaned: String = input
+            .trim()
+            .chars()
+            .filter(|c| *c != ',' && *c != '，')
+            .collect();
         let (number, scale) = split_scale(&cleaned);
         let invalid = || {
             FieldError::new(
@@ -38,7 +44,10 @@ impl Money {
             )
         };
         let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
-        if int_part.is_empty() || !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
+        if int_part.is_empty()
+            || !int_part.chars().all(|c| c.is_ascii_digit())
+            || !frac_part.chars().all(|c| c.is_ascii_digit())
+        {
             return Err(invalid());
         }
         // fen per unit of the scale, as a power of ten: 元 → 10², 万元 → 10⁶, 亿元 → 10¹⁰.
@@ -47,7 +56,13 @@ impl Money {
             return Err(invalid());
         }
         let digits = format!("{int_part}{frac_part:0<width$}", width = exponent as usize);
-        let out_of_range = || FieldError::new(field, "money_out_of_range", Msg::new("金额超出合理范围", "the amount is out of range"));
+        let out_of_range = || {
+            FieldError::new(
+                field,
+                "money_out_of_range",
+                Msg::new("金额超出合理范围", "the amount is out of range"),
+            )
+        };
         // Only digits are left, so a failed parse can only mean too many of them.
         let fen: i64 = digits.parse().map_err(|_| out_of_range())?;
         Money::from_fen(fen).ok_or_else(out_of_range)
@@ -99,9 +114,18 @@ mod tests {
 
     #[test]
     fn chinese_scales_are_exact() {
-        assert_eq!(Money::parse_yuan("m", "4.39亿元").unwrap().fen(), 43_900_000_000);
-        assert_eq!(Money::parse_yuan("m", "1508万元").unwrap().fen(), 1_508_000_000);
-        assert_eq!(Money::parse_yuan("m", "1.875亿").unwrap().fen(), 18_750_000_000);
+        assert_eq!(
+            Money::parse_yuan("m", "4.39亿元").unwrap().fen(),
+            43_900_000_000
+        );
+        assert_eq!(
+            Money::parse_yuan("m", "1508万元").unwrap().fen(),
+            1_508_000_000
+        );
+        assert_eq!(
+            Money::parse_yuan("m", "1.875亿").unwrap().fen(),
+            18_750_000_000
+        );
         assert_eq!(Money::parse_yuan("m", "12.5").unwrap().fen(), 1250);
         assert_eq!(Money::parse_yuan("m", "1,200元").unwrap().fen(), 120_000);
     }
@@ -111,13 +135,22 @@ mod tests {
         for bad in ["", "abc", "1.234", "-5", "1e9", "4.39亿亿", "NaN"] {
             assert!(Money::parse_yuan("m", bad).is_err(), "{bad}");
         }
-        assert_eq!(Money::parse_yuan("m", "99999999999亿").unwrap_err().code, "money_out_of_range");
+        assert_eq!(
+            Money::parse_yuan("m", "99999999999亿").unwrap_err().code,
+            "money_out_of_range"
+        );
     }
 
     #[test]
     fn display_uses_ledger_units() {
-        assert_eq!(Money::from_fen(43_900_000_000).unwrap().to_string(), "4.39亿元");
-        assert_eq!(Money::from_fen(1_508_000_000).unwrap().to_string(), "1508万元");
+        assert_eq!(
+            Money::from_fen(43_900_000_000).unwrap().to_string(),
+            "4.39亿元"
+        );
+        assert_eq!(
+            Money::from_fen(1_508_000_000).unwrap().to_string(),
+            "1508万元"
+        );
         assert_eq!(Money::from_fen(1250).unwrap().to_string(), "12.5元");
     }
 

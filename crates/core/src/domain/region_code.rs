@@ -56,10 +56,10 @@ impl RegionCode {
         let s = input.trim();
         let bytes = s.as_bytes();
         if bytes.len() != 6 || !bytes.iter().all(u8::is_ascii_digit) {
-            return Err(invalid(format!(
-                "“{}”不是六位数字的行政区划代码",
-                truncate(s)
-            ), format!("“{}” is not a six-digit GB/T 2260 region code", truncate(s))));
+            return Err(invalid(
+                format!("“{}”不是六位数字的行政区划代码", truncate(s)),
+                format!("“{}” is not a six-digit GB/T 2260 region code", truncate(s)),
+            ));
         }
         let province = (bytes[0] - b'0') * 10 + (bytes[1] - b'0');
         if !PROVINCE_PREFIXES.contains(&province) {
@@ -167,7 +167,11 @@ mod tests {
             let err = RegionCode::parse(bad).unwrap_err();
             assert_eq!(err.code, "region_code_invalid", "{bad}");
         }
-        assert!(RegionCode::parse("990000").unwrap_err().message.en.contains("province 99"));
+        assert!(RegionCode::parse("990000")
+            .unwrap_err()
+            .message
+            .en
+            .contains("province 99"));
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub fn bounded(field: &str, input: &str, min: usize, max: usize) -> Result<Strin
             if min == 1 {
                 Msg::new("此项必填", "this field is required")
             } else {
-                Msg::new(format!("至少 {min} 个字符"), format!("at least {min} characters"))
+                Msg::new(
+                    format!("至少 {min} 个字符"),
+                    format!("at least {min} characters"),
+                )
             },
         ));
     }
@@ -33,7 +36,10 @@ pub fn bounded(field: &str, input: &str, min: usize, max: usize) -> Result<Strin
         return Err(FieldError::new(
             field,
             "control_character",
-            Msg::new("含有不可见的控制字符", "contains invisible control characters"),
+            Msg::new(
+                "含有不可见的控制字符",
+                "contains invisible control characters",
+            ),
         ));
     }
     Ok(s.to_string())
@@ -56,8 +62,14 @@ pub fn date(field: &str, input: &str) -> Result<Date, FieldError> {
             field,
             "date_invalid",
             Msg::new(
-                format!("“{}”不是有效日期（格式 YYYY-MM-DD）", s.chars().take(20).collect::<String>()),
-                format!("“{}” is not a valid date (YYYY-MM-DD)", s.chars().take(20).collect::<String>()),
+                format!(
+                    "“{}”不是有效日期（格式 YYYY-MM-DD）",
+                    s.chars().take(20).collect::<String>()
+                ),
+                format!(
+                    "“{}” is not a valid date (YYYY-MM-DD)",
+                    s.chars().take(20).collect::<String>()
+                ),
             ),
         )
     })?;
@@ -65,7 +77,10 @@ pub fn date(field: &str, input: &str) -> Result<Date, FieldError> {
         return Err(FieldError::new(
             field,
             "date_out_of_range",
-            Msg::new("日期须在 1949 至 2100 年之间", "the date must lie between 1949 and 2100"),
+            Msg::new(
+                "日期须在 1949 至 2100 年之间",
+                "the date must lie between 1949 and 2100",
+            ),
         ));
     }
     Ok(parsed)
@@ -88,7 +103,9 @@ pub fn format_date(d: Date) -> String {
 /// A short identifier made of letters, digits, `-` and `_` (e.g. a framework key `CY`).
 pub fn key(field: &str, input: &str) -> Result<String, FieldError> {
     let s = bounded(field, input, 1, 40)?;
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         Ok(s)
     } else {
         Err(FieldError::new(
@@ -111,15 +128,24 @@ mod tests {
     fn text_is_trimmed_and_bounded() {
         assert_eq!(bounded("name", "  奉节县 ", 1, 10).unwrap(), "奉节县");
         assert_eq!(bounded("name", "   ", 1, 10).unwrap_err().code, "required");
-        assert_eq!(bounded("name", &"长".repeat(11), 1, 10).unwrap_err().code, "too_long");
-        assert_eq!(bounded("name", "a\u{0}b", 1, 10).unwrap_err().code, "control_character");
+        assert_eq!(
+            bounded("name", &"长".repeat(11), 1, 10).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            bounded("name", "a\u{0}b", 1, 10).unwrap_err().code,
+            "control_character"
+        );
     }
 
     #[test]
     fn dates_are_iso_and_plausible() {
         assert_eq!(format_date(date("d", "2023-01-28").unwrap()), "2023-01-28");
         assert_eq!(date("d", "2023-02-30").unwrap_err().code, "date_invalid");
-        assert_eq!(date("d", "1800-01-01").unwrap_err().code, "date_out_of_range");
+        assert_eq!(
+            date("d", "1800-01-01").unwrap_err().code,
+            "date_out_of_range"
+        );
         assert_eq!(optional_date("d", "").unwrap(), None);
     }
 
@@ -127,7 +153,10 @@ mod tests {
     fn keys_refuse_punctuation() {
         assert_eq!(key("key", "CY").unwrap(), "CY");
         assert_eq!(key("key", "C Y").unwrap_err().code, "key_invalid");
-        assert_eq!(key("key", "'; DROP TABLE x;--").unwrap_err().code, "key_invalid");
+        assert_eq!(
+            key("key", "'; DROP TABLE x;--").unwrap_err().code,
+            "key_invalid"
+        );
     }
 
     proptest! {

@@ -9,9 +9,21 @@ use crate::permissions::{Action, Actor, Kind, Resource};
 use crate::registry::regions;
 use crate::Db;
 
-pub const KINDS: &[&str] = &["economic_circle", "east_west", "district_pairing", "adjacent_area"];
+pub const KINDS: &[&str] = &[
+    "economic_circle",
+    "east_west",
+    "district_pairing",
+    "adjacent_area",
+];
 pub const LEVELS: &[&str] = &["decision", "coordination", "execution"];
-pub const BODY_KINDS: &[&str] = &["joint_meeting", "coordination_meeting", "joint_office", "dispatch_meeting", "working_group", "task_force"];
+pub const BODY_KINDS: &[&str] = &[
+    "joint_meeting",
+    "coordination_meeting",
+    "joint_office",
+    "dispatch_meeting",
+    "working_group",
+    "task_force",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Framework {
@@ -41,7 +53,10 @@ pub struct FrameworkDetail {
 
 impl Framework {
     pub fn resource(&self) -> Resource {
-        Resource::new(Kind::Framework).in_framework(self.id).owned_by(self.owner_org_id).public(self.public != 0)
+        Resource::new(Kind::Framework)
+            .in_framework(self.id)
+            .owned_by(self.owner_org_id)
+            .public(self.public != 0)
     }
 }
 
@@ -107,7 +122,10 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, FieldErr
         Err(FieldError::new(
             field,
             "value_unknown",
-            Msg::new(format!("取值无效，可选：{}", allowed.join("、")), format!("invalid value; one of: {}", allowed.join(", "))),
+            Msg::new(
+                format!("取值无效，可选：{}", allowed.join("、")),
+                format!("invalid value; one of: {}", allowed.join(", ")),
+            ),
         ))
     }
 }
@@ -124,15 +142,29 @@ impl FrameworkInput {
         let started_on = p.take(text::optional_date("started_on", &self.started_on));
         let mut parties = Vec::new();
         for (i, s) in self.parties.iter().enumerate() {
-            if let Some(code) = p.take(RegionCode::parse(s).map_err(|e| FieldError { field: format!("parties[{i}]"), ..e })) {
+            if let Some(code) = p.take(RegionCode::parse(s).map_err(|e| FieldError {
+                field: format!("parties[{i}]"),
+                ..e
+            })) {
                 if parties.contains(&code) {
-                    p.push(FieldError::new(format!("parties[{i}]"), "party_duplicate", Msg::new("参与方重复", "the party is listed twice")));
+                    p.push(FieldError::new(
+                        format!("parties[{i}]"),
+                        "party_duplicate",
+                        Msg::new("参与方重复", "the party is listed twice"),
+                    ));
                 }
                 parties.push(code);
             }
         }
         if self.parties.len() < 2 {
-            p.push(FieldError::new("parties", "parties_too_few", Msg::new("至少需要两个参与方", "a framework needs at least two parties")));
+            p.push(FieldError::new(
+                "parties",
+                "parties_too_few",
+                Msg::new(
+                    "至少需要两个参与方",
+                    "a framework needs at least two parties",
+                ),
+            ));
         }
         p.into_result()?;
         Ok(ValidFramework {
@@ -169,7 +201,9 @@ pub async fn by_key(db: &Db, key: &str) -> Result<Framework> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Framework>> {
-    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY id")).fetch_all(db.pool()).await?)
+    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY id"))
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// The frameworks an actor may see: public ones and those it holds a role in (all, for admins).
@@ -224,7 +258,12 @@ pub struct Source {
     pub quote: Option<String>,
 }
 
-pub async fn create(db: &Db, actor: &Actor, input: &FrameworkInput, source: Source) -> Result<FrameworkDetail> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    input: &FrameworkInput,
+    source: Source,
+) -> Result<FrameworkDetail> {
     let v = input.parse()?;
     for (i, code) in v.parties.iter().enumerate() {
         regions::require_known(db, &format!("parties[{i}]"), code).await?;
@@ -258,10 +297,14 @@ pub async fn create(db: &Db, actor: &Actor, input: &FrameworkInput, source: Sour
             .execute(w.conn())
             .await?;
     }
-    w.record(Change::created("framework", id, serde_json::json!({
-        "key": v.key, "name_zh": v.name_zh, "name_en": v.name_en, "kind": v.kind,
-        "parties": v.parties.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-    })))
+    w.record(Change::created(
+        "framework",
+        id,
+        serde_json::json!({
+            "key": v.key, "name_zh": v.name_zh, "name_en": v.name_en, "kind": v.kind,
+            "parties": v.parties.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        }),
+    ))
     .await?;
     w.commit().await?;
     detail(db, id).await
@@ -282,7 +325,14 @@ pub struct BodyInput {
     pub organisation_id: Option<i64>,
 }
 
-pub async fn add_body(db: &Db, actor: &Actor, framework_id: i64, input: &BodyInput, source: Source, generated: bool) -> Result<Body> {
+pub async fn add_body(
+    db: &Db,
+    actor: &Actor,
+    framework_id: i64,
+    input: &BodyInput,
+    source: Source,
+    generated: bool,
+) -> Result<Body> {
     let framework = get(db, framework_id).await?;
     let mut p = Problems::new();
     let key = p.take(text::key("key", &input.key));
@@ -292,12 +342,22 @@ pub async fn add_body(db: &Db, actor: &Actor, framework_id: i64, input: &BodyInp
     let name_en = p.take(text::optional("name_en", &input.name_en, 300));
     if let Some(n) = input.meets_per_year {
         if !(1..=366).contains(&n) {
-            p.push(FieldError::new("meets_per_year", "out_of_range", Msg::new("每年会议次数须在 1 至 366 之间", "meetings per year must lie between 1 and 366")));
+            p.push(FieldError::new(
+                "meets_per_year",
+                "out_of_range",
+                Msg::new(
+                    "每年会议次数须在 1 至 366 之间",
+                    "meetings per year must lie between 1 and 366",
+                ),
+            ));
         }
     }
     p.into_result()?;
     let mut w = db.write(actor).await?;
-    w.authorize(Action::Create, &Resource::new(Kind::Body).in_framework(framework.id))?;
+    w.authorize(
+        Action::Create,
+        &Resource::new(Kind::Body).in_framework(framework.id),
+    )?;
     let now = crate::clock::now_rfc3339();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO bodies (key, framework_id, level, kind, name_zh, name_en, meets_per_year, organisation_id, source_seed, source_quote, generated, created_at, updated_at)
@@ -354,10 +414,14 @@ mod tests {
     fn a_framework_needs_two_distinct_parties() {
         let mut i = input();
         i.parties = vec!["500000".into(), "500000".into()];
-        let Err(Error::Invalid(errors)) = i.parse() else { panic!() };
+        let Err(Error::Invalid(errors)) = i.parse() else {
+            panic!()
+        };
         assert_eq!(errors[0].code, "party_duplicate");
         i.parties = vec!["500000".into()];
-        let Err(Error::Invalid(errors)) = i.parse() else { panic!() };
+        let Err(Error::Invalid(errors)) = i.parse() else {
+            panic!()
+        };
         assert_eq!(errors[0].code, "parties_too_few");
     }
 }

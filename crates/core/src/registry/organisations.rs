@@ -11,7 +11,15 @@ use crate::registry::regions;
 use crate::Db;
 
 pub const KINDS: &[&str] = &[
-    "government", "department", "joint_office", "working_group", "enterprise", "school", "hospital", "association", "other",
+    "government",
+    "department",
+    "joint_office",
+    "working_group",
+    "enterprise",
+    "school",
+    "hospital",
+    "association",
+    "other",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -68,7 +76,10 @@ pub fn parse_kind(field: &str, s: &str) -> Result<String, FieldError> {
         Err(FieldError::new(
             field,
             "kind_unknown",
-            Msg::new(format!("未知的机构类型，可选：{}", KINDS.join("、")), format!("unknown kind; one of: {}", KINDS.join(", "))),
+            Msg::new(
+                format!("未知的机构类型，可选：{}", KINDS.join("、")),
+                format!("unknown kind; one of: {}", KINDS.join(", ")),
+            ),
         ))
     }
 }
@@ -79,7 +90,12 @@ impl OrganisationInput {
         let name_zh = p.take(text::bounded("name_zh", &self.name_zh, 1, 120));
         let name_en = p.take(text::optional("name_en", &self.name_en, 200));
         let kind = p.take(parse_kind("kind", &self.kind));
-        let region = p.take(RegionCode::parse(&self.region_code).map_err(|e| FieldError { field: "region_code".into(), ..e }));
+        let region = p.take(
+            RegionCode::parse(&self.region_code).map_err(|e| FieldError {
+                field: "region_code".into(),
+                ..e
+            }),
+        );
         p.into_result()?;
         Ok(ValidOrganisation {
             name_zh: name_zh.unwrap_or_default(),
@@ -132,7 +148,12 @@ pub async fn list(db: &Db, f: &OrganisationFilter) -> Result<(Vec<Organisation>,
     let q = f.q.as_deref().unwrap_or("").trim().replace(['%', '_'], "");
     let region_prefix = match f.region.as_deref().filter(|s| !s.is_empty()) {
         Some(r) => {
-            let code = RegionCode::parse(r).map_err(|e| Error::Invalid(vec![FieldError { field: "region".into(), ..e }]))?;
+            let code = RegionCode::parse(r).map_err(|e| {
+                Error::Invalid(vec![FieldError {
+                    field: "region".into(),
+                    ..e
+                }])
+            })?;
             region_prefix(&code)
         }
         None => String::new(),
@@ -142,22 +163,25 @@ pub async fn list(db: &Db, f: &OrganisationFilter) -> Result<(Vec<Organisation>,
     let pattern = format!("%{q}%");
     let kind = f.kind.clone().unwrap_or_default();
     let (limit, offset) = page(f.limit, f.offset);
-    let rows = sqlx::query_as(&format!("{SELECT} {where_} ORDER BY o.id LIMIT $5 OFFSET $6"))
-        .bind(&q)
-        .bind(&pattern)
-        .bind(&kind)
-        .bind(&region_prefix)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.pool())
-        .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations o {where_}"))
-        .bind(&q)
-        .bind(&pattern)
-        .bind(&kind)
-        .bind(&region_prefix)
-        .fetch_one(db.pool())
-        .await?;
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} {where_} ORDER BY o.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(&q)
+    .bind(&pattern)
+    .bind(&kind)
+    .bind(&region_prefix)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let (total,): (i64,) =
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM organisations o {where_}"))
+            .bind(&q)
+            .bind(&pattern)
+            .bind(&kind)
+            .bind(&region_prefix)
+            .fetch_one(db.pool())
+            .await?;
     Ok((rows, total))
 }
 
@@ -173,23 +197,41 @@ pub fn region_prefix(code: &RegionCode) -> String {
 
 /// Limit (1–200, default 50) and offset (≥ 0) of a list page.
 pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
-    (limit.unwrap_or(50).clamp(1, 200), offset.unwrap_or(0).max(0))
+    (
+        limit.unwrap_or(50).clamp(1, 200),
+        offset.unwrap_or(0).max(0),
+    )
 }
 
 async fn check_references(db: &Db, v: &ValidOrganisation, self_id: Option<i64>) -> Result<()> {
     regions::require_known(db, "region_code", &v.region).await?;
     if let Some(parent) = v.parent_id {
         if Some(parent) == self_id {
-            return Err(Error::invalid("parent_id", "parent_self", "上级机构不能是其本身", "an organisation cannot be its own parent"));
+            return Err(Error::invalid(
+                "parent_id",
+                "parent_self",
+                "上级机构不能是其本身",
+                "an organisation cannot be its own parent",
+            ));
         }
         if get(db, parent).await.is_err() {
-            return Err(Error::invalid("parent_id", "parent_unknown", format!("上级机构 {parent} 不存在"), format!("parent organisation {parent} does not exist")));
+            return Err(Error::invalid(
+                "parent_id",
+                "parent_unknown",
+                format!("上级机构 {parent} 不存在"),
+                format!("parent organisation {parent} does not exist"),
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn create(db: &Db, actor: &Actor, input: &OrganisationInput, provenance: Provenance) -> Result<Organisation> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    input: &OrganisationInput,
+    provenance: Provenance,
+) -> Result<Organisation> {
     let v = input.parse()?;
     let mut w = db.write(actor).await?;
     w.authorize(Action::Create, &Resource::new(Kind::Organisation))?;
@@ -212,12 +254,18 @@ pub async fn create(db: &Db, actor: &Actor, input: &OrganisationInput, provenanc
     .await
     .map_err(|e| Error::from(e).on_unique("organisation_duplicate", "该地区已有同名机构", "an organisation of this name already exists in this region"))?;
     let created = get_in(&mut w, id).await?;
-    w.record(Change::created("organisation", id, &created)).await?;
+    w.record(Change::created("organisation", id, &created))
+        .await?;
     w.commit().await?;
     Ok(created)
 }
 
-pub async fn update(db: &Db, actor: &Actor, id: i64, input: &OrganisationInput) -> Result<Organisation> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &OrganisationInput,
+) -> Result<Organisation> {
     let v = input.parse()?;
     let before = get(db, id).await?;
     let mut w = db.write(actor).await?;
@@ -237,7 +285,8 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &OrganisationInput) 
     .await
     .map_err(|e| Error::from(e).on_unique("organisation_duplicate", "该地区已有同名机构", "an organisation of this name already exists in this region"))?;
     let after = get_in(&mut w, id).await?;
-    w.record(Change::updated("organisation", id, &before, &after)).await?;
+    w.record(Change::updated("organisation", id, &before, &after))
+        .await?;
     w.commit().await?;
     Ok(after)
 }
@@ -263,7 +312,9 @@ mod tests {
             region_code: "12345".into(),
             parent_id: None,
         };
-        let Err(Error::Invalid(errors)) = input.parse() else { panic!("expected invalid") };
+        let Err(Error::Invalid(errors)) = input.parse() else {
+            panic!("expected invalid")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name_zh", "kind", "region_code"]);
     }
@@ -271,7 +322,13 @@ mod tests {
     #[test]
     fn region_prefixes_cover_descendants() {
         assert_eq!(region_prefix(&RegionCode::parse("500000").unwrap()), "50%");
-        assert_eq!(region_prefix(&RegionCode::parse("371600").unwrap()), "3716%");
-        assert_eq!(region_prefix(&RegionCode::parse("500236").unwrap()), "500236");
+        assert_eq!(
+            region_prefix(&RegionCode::parse("371600").unwrap()),
+            "3716%"
+        );
+        assert_eq!(
+            region_prefix(&RegionCode::parse("500236").unwrap()),
+            "500236"
+        );
     }
 }

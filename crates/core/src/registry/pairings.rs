@@ -83,20 +83,37 @@ pub struct ValidPairing {
 impl PairingInput {
     pub fn parse(&self) -> Result<ValidPairing> {
         let mut p = Problems::new();
-        let a = p.take(RegionCode::parse(&self.party_a).map_err(|e| FieldError { field: "party_a".into(), ..e }));
-        let b = p.take(RegionCode::parse(&self.party_b).map_err(|e| FieldError { field: "party_b".into(), ..e }));
+        let a = p.take(RegionCode::parse(&self.party_a).map_err(|e| FieldError {
+            field: "party_a".into(),
+            ..e
+        }));
+        let b = p.take(RegionCode::parse(&self.party_b).map_err(|e| FieldError {
+            field: "party_b".into(),
+            ..e
+        }));
         let started_on = p.take(text::optional_date("started_on", &self.started_on));
         let status = if STATUSES.contains(&self.status.as_str()) {
             Some(self.status.clone())
         } else {
-            p.push(FieldError::new("status", "value_unknown", Msg::new("状态无效，可选：active、ended", "invalid status; one of: active, ended")));
+            p.push(FieldError::new(
+                "status",
+                "value_unknown",
+                Msg::new(
+                    "状态无效，可选：active、ended",
+                    "invalid status; one of: active, ended",
+                ),
+            ));
             None
         };
         let note_zh = p.take(text::optional("note_zh", &self.note_zh, 500));
         let note_en = p.take(text::optional("note_en", &self.note_en, 1000));
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
-                p.push(FieldError::new("party_b", "pairing_self", Msg::new("不能与自身结对", "a party cannot be paired with itself")));
+                p.push(FieldError::new(
+                    "party_b",
+                    "pairing_self",
+                    Msg::new("不能与自身结对", "a party cannot be paired with itself"),
+                ));
             }
         }
         p.into_result()?;
@@ -117,11 +134,19 @@ impl PairingInput {
 }
 
 /// Refuses a party that lies outside every party of the framework.
-pub fn check_inside(framework_parties: &[RegionCode], field: &str, party: &RegionCode) -> Result<(), FieldError> {
+pub fn check_inside(
+    framework_parties: &[RegionCode],
+    field: &str,
+    party: &RegionCode,
+) -> Result<(), FieldError> {
     if framework_parties.iter().any(|fp| party.is_within(fp)) {
         Ok(())
     } else {
-        let list = framework_parties.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ");
+        let list = framework_parties
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         Err(FieldError::new(
             field,
             "party_outside_framework",
@@ -180,14 +205,30 @@ pub struct PairingFilter {
 }
 
 /// Lists pairings matching `f` within the frameworks `visible` (None: all frameworks).
-pub async fn list(db: &Db, f: &PairingFilter, visible: Option<&[i64]>) -> Result<(Vec<Pairing>, i64)> {
+pub async fn list(
+    db: &Db,
+    f: &PairingFilter,
+    visible: Option<&[i64]>,
+) -> Result<(Vec<Pairing>, i64)> {
     let region = match f.region.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(r) => RegionCode::parse(r).map_err(|e| Error::Invalid(vec![FieldError { field: "region".into(), ..e }]))?.to_string(),
+        Some(r) => RegionCode::parse(r)
+            .map_err(|e| {
+                Error::Invalid(vec![FieldError {
+                    field: "region".into(),
+                    ..e
+                }])
+            })?
+            .to_string(),
         None => String::new(),
     };
     let q = f.q.as_deref().unwrap_or("").trim().replace(['%', '_'], "");
     let pattern = format!("%{q}%");
-    let visible_list = visible.map(|ids| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+    let visible_list = visible.map(|ids| {
+        ids.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     // Framework ids are integers we produced ourselves, so listing them inline is safe.
     let visibility = match &visible_list {
         None => String::new(),
@@ -203,16 +244,18 @@ pub async fn list(db: &Db, f: &PairingFilter, visible: Option<&[i64]>) -> Result
     let (limit, offset) = page(f.limit, f.offset);
     let status = f.status.clone().unwrap_or_default();
     let framework = f.framework.unwrap_or(0);
-    let rows = sqlx::query_as(&format!("{SELECT} {where_} ORDER BY p.framework_id, p.id LIMIT $6 OFFSET $7"))
-        .bind(&region)
-        .bind(framework)
-        .bind(&status)
-        .bind(&q)
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} {where_} ORDER BY p.framework_id, p.id LIMIT $6 OFFSET $7"
+    ))
+    .bind(&region)
+    .bind(framework)
+    .bind(&status)
+    .bind(&q)
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
     let (total,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM pairings p JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b {where_}"
     ))
@@ -227,10 +270,17 @@ pub async fn list(db: &Db, f: &PairingFilter, visible: Option<&[i64]>) -> Result
 }
 
 async fn validate_against_framework(db: &Db, v: &ValidPairing) -> Result<frameworks::Framework> {
-    let framework = frameworks::get(db, v.framework_id).await.map_err(|e| match e {
-        Error::NotFound { .. } => Error::invalid("framework_id", "framework_unknown", "协作机制不存在", "the framework does not exist"),
-        other => other,
-    })?;
+    let framework = frameworks::get(db, v.framework_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid(
+                "framework_id",
+                "framework_unknown",
+                "协作机制不存在",
+                "the framework does not exist",
+            ),
+            other => other,
+        })?;
     regions::require_known(db, "party_a", &v.party_a).await?;
     regions::require_known(db, "party_b", &v.party_b).await?;
     let parties: Vec<RegionCode> = frameworks::parties(db, framework.id)
@@ -261,11 +311,21 @@ pub struct Provenance {
     pub generated: bool,
 }
 
-pub async fn create(db: &Db, actor: &Actor, input: &PairingInput, provenance: Provenance) -> Result<Pairing> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    input: &PairingInput,
+    provenance: Provenance,
+) -> Result<Pairing> {
     let v = input.parse()?;
     let framework = validate_against_framework(db, &v).await?;
     let mut w = db.write(actor).await?;
-    w.authorize(Action::Create, &Resource::new(Kind::Pairing).in_framework(framework.id).owned_by(v.owner_org_id))?;
+    w.authorize(
+        Action::Create,
+        &Resource::new(Kind::Pairing)
+            .in_framework(framework.id)
+            .owned_by(v.owner_org_id),
+    )?;
     let (lo, hi) = ordered(&v.party_a, &v.party_b);
     let now = crate::clock::now_rfc3339();
     let (id,): (i64,) = sqlx::query_as(
@@ -289,7 +349,10 @@ pub async fn create(db: &Db, actor: &Actor, input: &PairingInput, provenance: Pr
     .fetch_one(w.conn())
     .await
     .map_err(duplicate)?;
-    let created: Pairing = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id).fetch_one(w.conn()).await?;
+    let created: Pairing = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_one(w.conn())
+        .await?;
     w.record(Change::created("pairing", id, &created)).await?;
     w.commit().await?;
     Ok(created)
@@ -301,7 +364,12 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &PairingInput) -> Re
     let framework = validate_against_framework(db, &v).await?;
     let mut w = db.write(actor).await?;
     w.authorize(Action::Update, &before.resource(false))?;
-    w.authorize(Action::Update, &Resource::new(Kind::Pairing).in_framework(framework.id).owned_by(before.owner_org_id))?;
+    w.authorize(
+        Action::Update,
+        &Resource::new(Kind::Pairing)
+            .in_framework(framework.id)
+            .owned_by(before.owner_org_id),
+    )?;
     let (lo, hi) = ordered(&v.party_a, &v.party_b);
     sqlx::query(
         "UPDATE pairings SET framework_id = $1, party_a = $2, party_b = $3, party_lo = $4, party_hi = $5, started_on = $6,
@@ -321,8 +389,12 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &PairingInput) -> Re
     .execute(w.conn())
     .await
     .map_err(duplicate)?;
-    let after: Pairing = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id).fetch_one(w.conn()).await?;
-    w.record(Change::updated("pairing", id, &before, &after)).await?;
+    let after: Pairing = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_one(w.conn())
+        .await?;
+    w.record(Change::updated("pairing", id, &before, &after))
+        .await?;
     w.commit().await?;
     Ok(after)
 }
@@ -331,7 +403,10 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let before = get(db, id).await?;
     let mut w = db.write(actor).await?;
     w.authorize(Action::Delete, &before.resource(false))?;
-    sqlx::query("DELETE FROM pairings WHERE id = $1").bind(id).execute(w.conn()).await?;
+    sqlx::query("DELETE FROM pairings WHERE id = $1")
+        .bind(id)
+        .execute(w.conn())
+        .await?;
     w.record(Change::deleted("pairing", id, &before)).await?;
     w.commit().await
 }
@@ -345,12 +420,20 @@ mod tests {
     }
 
     fn input(a: &str, b: &str) -> PairingInput {
-        PairingInput { framework_id: 1, party_a: a.into(), party_b: b.into(), status: "active".into(), ..Default::default() }
+        PairingInput {
+            framework_id: 1,
+            party_a: a.into(),
+            party_b: b.into(),
+            status: "active".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn a_party_cannot_pair_with_itself() {
-        let Err(Error::Invalid(e)) = input("500236", "500236").parse() else { panic!() };
+        let Err(Error::Invalid(e)) = input("500236", "500236").parse() else {
+            panic!()
+        };
         assert_eq!(e[0].code, "pairing_self");
     }
 
@@ -366,14 +449,19 @@ mod tests {
 
     #[test]
     fn order_does_not_make_a_new_pairing() {
-        assert_eq!(ordered(&code("500236"), &code("371600")), ordered(&code("371600"), &code("500236")));
+        assert_eq!(
+            ordered(&code("500236"), &code("371600")),
+            ordered(&code("371600"), &code("500236"))
+        );
     }
 
     #[test]
     fn unknown_status_is_refused() {
         let mut i = input("500106", "500236");
         i.status = "paused".into();
-        let Err(Error::Invalid(e)) = i.parse() else { panic!() };
+        let Err(Error::Invalid(e)) = i.parse() else {
+            panic!()
+        };
         assert_eq!(e[0].field, "status");
     }
 }

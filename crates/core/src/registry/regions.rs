@@ -47,7 +47,9 @@ pub fn parse_tsv(text: &str) -> Result<Vec<Region>> {
 
 /// Loads the national data into an empty `regions` table; does nothing when rows exist.
 pub async fn seed(db: &Db) -> Result<usize> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions").fetch_one(db.pool()).await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions")
+        .fetch_one(db.pool())
+        .await?;
     if count > 0 {
         return Ok(0);
     }
@@ -55,17 +57,33 @@ pub async fn seed(db: &Db) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     // Parents come before children in code order, so foreign keys hold row by row.
     for chunk in regions.chunks(200) {
-        let mut sql = String::from("INSERT INTO regions (code, parent_code, level, name_zh, name_en, official) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO regions (code, parent_code, level, name_zh, name_en, official) VALUES ",
+        );
         for (i, _) in chunk.iter().enumerate() {
             let b = i * 6;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
         }
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q.bind(&r.code).bind(&r.parent_code).bind(&r.level).bind(&r.name_zh).bind(&r.name_en).bind(r.official);
+            q = q
+                .bind(&r.code)
+                .bind(&r.parent_code)
+                .bind(&r.level)
+                .bind(&r.name_zh)
+                .bind(&r.name_en)
+                .bind(r.official);
         }
         q.execute(&mut *tx).await?;
     }
@@ -119,7 +137,11 @@ pub async fn children(db: &Db, parent: Option<&RegionCode>) -> Result<Vec<Region
                 .fetch_all(db.pool())
                 .await?
         }
-        None => sqlx::query_as(&format!("{SELECT} WHERE parent_code IS NULL ORDER BY code")).fetch_all(db.pool()).await?,
+        None => {
+            sqlx::query_as(&format!("{SELECT} WHERE parent_code IS NULL ORDER BY code"))
+                .fetch_all(db.pool())
+                .await?
+        }
     };
     Ok(rows)
 }
@@ -145,7 +167,12 @@ mod tests {
     fn the_shipped_data_parses_and_covers_the_seeds_regions() {
         let regions = parse_tsv(REGIONS_TSV).unwrap();
         assert!(regions.len() > 3000, "whole country down to county level");
-        let find = |code: &str| regions.iter().find(|r| r.code == code).unwrap_or_else(|| panic!("{code} missing"));
+        let find = |code: &str| {
+            regions
+                .iter()
+                .find(|r| r.code == code)
+                .unwrap_or_else(|| panic!("{code} missing"))
+        };
         assert_eq!(find("500236").name_zh, "奉节县");
         assert_eq!(find("500118").name_zh, "永川区");
         assert_eq!(find("371600").name_zh, "滨州市");
@@ -158,7 +185,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for r in &regions {
             if let Some(p) = &r.parent_code {
-                assert!(seen.contains(p.as_str()), "{} before its parent {p}", r.code);
+                assert!(
+                    seen.contains(p.as_str()),
+                    "{} before its parent {p}",
+                    r.code
+                );
             }
             seen.insert(r.code.as_str());
         }
@@ -166,7 +197,10 @@ mod tests {
 
     #[test]
     fn malformed_rows_name_their_line() {
-        let err = parse_tsv("code\tparent\tlevel\tname_zh\tname_en\n50x000\t\tprovince\t重庆市\tChongqing\n").unwrap_err();
+        let err = parse_tsv(
+            "code\tparent\tlevel\tname_zh\tname_en\n50x000\t\tprovince\t重庆市\tChongqing\n",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 }

@@ -55,8 +55,10 @@ pub struct Messages {
 impl Messages {
     /// Adds one crate's message files; a key defined twice is a start-up error.
     pub fn add(&mut self, zh_toml: &str, en_toml: &str) -> Result<(), String> {
-        for (lang_map, text, name) in [(&mut self.zh, zh_toml, "zh"), (&mut self.en, en_toml, "en")] {
-            let table: BTreeMap<String, String> = toml::from_str(text).map_err(|e| format!("{name} messages: {e}"))?;
+        for (lang_map, text, name) in [(&mut self.zh, zh_toml, "zh"), (&mut self.en, en_toml, "en")]
+        {
+            let table: BTreeMap<String, String> =
+                toml::from_str(text).map_err(|e| format!("{name} messages: {e}"))?;
             for (k, v) in table {
                 if lang_map.insert(k.clone(), v).is_some() {
                     return Err(format!("{name} message key {k} is defined twice"));

@@ -91,7 +91,12 @@ impl Ctx {
     }
 
     /// Renders a page with the base context and the page's own values.
-    pub fn render<S: Serialize>(&self, state: &AppState, template: &str, values: S) -> Result<axum::response::Html<String>> {
+    pub fn render<S: Serialize>(
+        &self,
+        state: &AppState,
+        template: &str,
+        values: S,
+    ) -> Result<axum::response::Html<String>> {
         let values = minijinja::Value::from_serialize(&values);
         let ctx = minijinja::context! { ..values, ..self.page_base() };
         state.ui.render(template, ctx).map(axum::response::Html)
@@ -159,14 +164,27 @@ impl FromRequestParts<AppState> for Ctx {
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let Auth::Session { csrf } = &auth {
             if unsafe_method && parts.uri.path().starts_with("/api/") {
-                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let sent = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 if !constant_time_eq(sent, csrf) {
                     return Err(csrf_error());
                 }
             }
         }
-        let here = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-        let ctx = Ctx { actor, auth, lang, here };
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let ctx = Ctx {
+            actor,
+            auth,
+            lang,
+            here,
+        };
         parts.extensions.insert(ctx.clone());
         Ok(ctx)
     }
@@ -175,12 +193,19 @@ impl FromRequestParts<AppState> for Ctx {
 fn csrf_error() -> Error {
     Error::BadRequest {
         code: "csrf_failed",
-        message: Msg::new("页面已过期，请刷新后重试", "the page has expired; reload it and try again"),
+        message: Msg::new(
+            "页面已过期，请刷新后重试",
+            "the page has expired; reload it and try again",
+        ),
     }
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A JSON body that refuses what it cannot read with a clear problem, never a bare 4xx text.
@@ -195,20 +220,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(Error::BadRequest {
                 code: "content_type",
-                message: Msg::new("请求须为 application/json", "the request must be application/json"),
+                message: Msg::new(
+                    "请求须为 application/json",
+                    "the request must be application/json",
+                ),
             }),
             Err(JsonRejection::JsonDataError(e)) => Err(Error::BadRequest {
                 code: "json_invalid_fields",
-                message: Msg::new(format!("JSON 字段有误：{}", e.body_text()), format!("JSON fields are wrong: {}", e.body_text())),
+                message: Msg::new(
+                    format!("JSON 字段有误：{}", e.body_text()),
+                    format!("JSON fields are wrong: {}", e.body_text()),
+                ),
             }),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(Error::BadRequest {
                 code: "json_malformed",
-                message: Msg::new(format!("JSON 格式错误：{}", e.body_text()), format!("malformed JSON: {}", e.body_text())),
+                message: Msg::new(
+                    format!("JSON 格式错误：{}", e.body_text()),
+                    format!("malformed JSON: {}", e.body_text()),
+                ),
             }),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
             Err(e) => Err(Error::BadRequest {
                 code: "body_unreadable",
-                message: Msg::new(format!("无法读取请求体：{}", e.body_text()), format!("cannot read the body: {}", e.body_text())),
+                message: Msg::new(
+                    format!("无法读取请求体：{}", e.body_text()),
+                    format!("cannot read the body: {}", e.body_text()),
+                ),
             }),
         }
     }
@@ -231,28 +268,52 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self> {
         let (mut parts, body) = req.into_parts();
         let ctx = Ctx::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| too_large())?;
+        let bytes = axum::body::to_bytes(body, 1024 * 1024)
+            .await
+            .map_err(|_| too_large())?;
         if std::str::from_utf8(&bytes).is_err() {
-            return Err(Error::BadRequest { code: "encoding", message: Msg::new("表单不是有效的 UTF-8", "the form is not valid UTF-8") });
+            return Err(Error::BadRequest {
+                code: "encoding",
+                message: Msg::new("表单不是有效的 UTF-8", "the form is not valid UTF-8"),
+            });
         }
         let pairs = form_pairs(&bytes);
-        let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str()).unwrap_or("");
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         match &ctx.auth {
             Auth::Session { csrf } if constant_time_eq(sent, csrf) => {}
             Auth::Anonymous => return Err(Error::Unauthenticated),
             _ => return Err(csrf_error()),
         }
-        let kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, v)| k != CSRF_FIELD && !v.trim().is_empty()).collect();
-        let encoded = serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.to_string()))?;
-        serde_urlencoded::from_str::<T>(&encoded).map(CsrfForm).map_err(|e| Error::BadRequest {
-            code: "form_invalid",
-            message: Msg::new(format!("表单内容有误：{e}"), format!("the form is wrong: {e}")),
-        })
+        let kept: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(k, v)| k != CSRF_FIELD && !v.trim().is_empty())
+            .collect();
+        let encoded =
+            serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.to_string()))?;
+        serde_urlencoded::from_str::<T>(&encoded)
+            .map(CsrfForm)
+            .map_err(|e| Error::BadRequest {
+                code: "form_invalid",
+                message: Msg::new(
+                    format!("表单内容有误：{e}"),
+                    format!("the form is wrong: {e}"),
+                ),
+            })
     }
 }
 
 /// A `Set-Cookie` value with the attributes every Xietong cookie needs.
-pub fn cookie_header(name: &str, value: &str, max_age_secs: i64, http_only: bool, secure: bool) -> String {
+pub fn cookie_header(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    http_only: bool,
+    secure: bool,
+) -> String {
     let mut c = cookie::Cookie::build((name.to_string(), value.to_string()))
         .path("/")
         .http_only(http_only)

@@ -49,7 +49,10 @@ impl From<&FieldError> for ProblemField {
 pub fn classify(err: &Error) -> (StatusCode, &'static str, Msg) {
     match err {
         Error::Invalid(fields) => {
-            let first = fields.first().map(|f| format!("{}: ", f.field)).unwrap_or_default();
+            let first = fields
+                .first()
+                .map(|f| format!("{}: ", f.field))
+                .unwrap_or_default();
             let (zh, en) = fields
                 .first()
                 .map(|f| (f.message.zh.clone(), f.message.en.clone()))
@@ -57,14 +60,29 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, Msg) {
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
-                Msg::new(format!("输入有误（{first}{zh}）"), format!("invalid input ({first}{en})")),
+                Msg::new(
+                    format!("输入有误（{first}{zh}）"),
+                    format!("invalid input ({first}{en})"),
+                ),
             )
         }
-        Error::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone()),
+        Error::BadRequest { code, message } => {
+            let status = match *code {
+                "content_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "body_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                // Well-formed JSON whose fields are wrong is a validation failure.
+                "json_invalid_fields" => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (status, code, message.clone())
+        }
         Error::NotFound { entity, id } => (
             StatusCode::NOT_FOUND,
             "not_found",
-            Msg::new(format!("找不到记录（{entity} {id}）"), format!("no such record ({entity} {id})")),
+            Msg::new(
+                format!("找不到记录（{entity} {id}）"),
+                format!("no such record ({entity} {id})"),
+            ),
         ),
         Error::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
         Error::Unauthenticated => (
@@ -88,12 +106,18 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, Msg) {
         Error::Database(e) if is_busy(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
-            Msg::new("系统繁忙，请稍后重试", "the system is busy; please retry shortly"),
+            Msg::new(
+                "系统繁忙，请稍后重试",
+                "the system is busy; please retry shortly",
+            ),
         ),
         Error::Config(_) | Error::Database(_) | Error::Internal(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            Msg::new("服务器内部错误，已记录", "internal server error; it has been logged"),
+            Msg::new(
+                "服务器内部错误，已记录",
+                "internal server error; it has been logged",
+            ),
         ),
     }
 }
@@ -126,7 +150,8 @@ impl IntoResponse for Error {
         if problem.status >= 500 {
             tracing::error!(error = %self, "request failed");
         }
-        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(&problem)).into_response();
         response
             .headers_mut()
@@ -153,7 +178,12 @@ mod tests {
 
     #[test]
     fn field_errors_are_listed() {
-        let p = problem_of(&Error::invalid("party_b", "pairing_self", "不能与自身结对", "a party cannot be paired with itself"));
+        let p = problem_of(&Error::invalid(
+            "party_b",
+            "pairing_self",
+            "不能与自身结对",
+            "a party cannot be paired with itself",
+        ));
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].field, "party_b");
         assert!(p.message_en.contains("party_b"));

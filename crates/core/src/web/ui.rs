@@ -40,7 +40,9 @@ impl Ui {
         let mut messages = Messages::default();
         let mut env = Environment::new();
         for part in parts {
-            messages.add(part.messages_zh, part.messages_en).map_err(Error::Config)?;
+            messages
+                .add(part.messages_zh, part.messages_en)
+                .map_err(Error::Config)?;
             for (name, source) in part.templates {
                 env.add_template(name, source)
                     .map_err(|e| Error::Config(format!("template {name}: {e}")))?;
@@ -89,7 +91,10 @@ impl Ui {
                 let mut rest = source;
                 while let Some(i) = rest.find(&needle) {
                     let after = &rest[i + needle.len()..];
-                    if let Some(end) = after.find(quote) {
+                    // `select("…")` also ends in `t(`: only a standalone `t` is the message function.
+                    let standalone =
+                        !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                    if let (true, Some(end)) = (standalone, after.find(quote)) {
                         out.push((name.to_string(), after[..end].to_string()));
                     }
                     rest = &rest[i + needle.len()..];

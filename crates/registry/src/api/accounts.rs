@@ -42,13 +42,29 @@ pub struct SessionInfo {
 /// Sign in; sets the session cookie and returns the CSRF token for later changes.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginInput,
     responses((status = 200, body = SessionInfo), (status = 400, body = Problem), (status = 429, body = Problem)))]
-async fn create_session(State(s): State<AppState>, ApiJson(input): ApiJson<LoginInput>) -> Result<Response> {
+async fn create_session(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<Response> {
     let actor = users::authenticate(&s.db, &input.username, &input.password).await?;
     let user_id = actor.user_id.ok_or(Error::Unauthenticated)?;
     let session = sessions::create(&s.db, user_id).await?;
-    let mut r = Json(SessionInfo { username: actor.username, csrf_token: session.csrf_token }).into_response();
-    let c = cookie_header(SESSION_COOKIE, &session.token, sessions::SESSION_HOURS * 3600, true, s.secure_cookies);
-    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|e| Error::Internal(e.to_string()))?);
+    let mut r = Json(SessionInfo {
+        username: actor.username,
+        csrf_token: session.csrf_token,
+    })
+    .into_response();
+    let c = cookie_header(
+        SESSION_COOKIE,
+        &session.token,
+        sessions::SESSION_HOURS * 3600,
+        true,
+        s.secure_cookies,
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).map_err(|e| Error::Internal(e.to_string()))?,
+    );
     Ok(r)
 }
 
@@ -65,7 +81,12 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = Problem)))]
 async fn whoami(ctx: Ctx) -> Result<Json<Me>> {
     let a = ctx.actor()?;
-    Ok(Json(Me { username: a.username.clone(), display_name: a.display_name.clone(), organisation_id: a.organisation_id, grants: a.grants.clone() }))
+    Ok(Json(Me {
+        username: a.username.clone(),
+        display_name: a.display_name.clone(),
+        organisation_id: a.organisation_id,
+        grants: a.grants.clone(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -90,7 +111,11 @@ async fn list_tokens(State(s): State<AppState>, ctx: Ctx) -> Result<Json<Vec<Api
 /// Issue an API token for the caller.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenInput,
     responses((status = 201, body = IssuedToken), (status = 401, body = Problem), (status = 422, body = Problem)))]
-async fn create_token(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJson<TokenInput>) -> Result<(StatusCode, Json<IssuedToken>)> {
+async fn create_token(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<TokenInput>,
+) -> Result<(StatusCode, Json<IssuedToken>)> {
     let (token, secret) = sessions::issue_token(&s.db, ctx.actor()?, &input.name).await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
 }
@@ -98,7 +123,11 @@ async fn create_token(State(s): State<AppState>, ctx: Ctx, ApiJson(input): ApiJs
 /// Revoke a token (one's own, or any as admin).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn revoke_token(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<StatusCode> {
+async fn revoke_token(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode> {
     sessions::revoke_token(&s.db, ctx.actor()?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,13 +153,23 @@ pub struct UserInput {
 /// Create a user (admins).
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = UserInput,
     responses((status = 201, body = User), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_user(State(s): State<AppState>, ctx: Ctx, ApiJson(i): ApiJson<UserInput>) -> Result<(StatusCode, Json<User>)> {
+async fn create_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(i): ApiJson<UserInput>,
+) -> Result<(StatusCode, Json<User>)> {
     let actor = ctx.actor()?;
     require(Some(actor), Action::Create, &Resource::new(Kind::User))?;
     let user = users::create(
         &s.db,
         actor,
-        &NewUser { username: i.username, display_name: i.display_name, organisation_id: i.organisation_id, password: i.password, grants: i.grants },
+        &NewUser {
+            username: i.username,
+            display_name: i.display_name,
+            organisation_id: i.organisation_id,
+            password: i.password,
+            grants: i.grants,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
@@ -146,7 +185,15 @@ pub struct AuditReport {
 /// Check the whole audit chain (admins).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "accounts", responses((status = 200, body = AuditReport), (status = 403, body = Problem)))]
 async fn verify_audit(State(s): State<AppState>, ctx: Ctx) -> Result<Json<AuditReport>> {
-    require(ctx.actor.as_ref(), Action::Read, &Resource::new(Kind::Audit))?;
+    require(
+        ctx.actor.as_ref(),
+        Action::Read,
+        &Resource::new(Kind::Audit),
+    )?;
     let (records, breaches) = audit::verify(&s.db).await?;
-    Ok(Json(AuditReport { records, intact: breaches.is_empty(), breaches }))
+    Ok(Json(AuditReport {
+        records,
+        intact: breaches.is_empty(),
+        breaches,
+    }))
 }

@@ -38,11 +38,18 @@ pub struct DayAnswer {
 /// Is this date a working day in China (statutory holidays and adjusted working days included)?
 #[utoipa::path(get, path = "/api/v1/calendar/working-day", tag = "calendar", params(DateQuery),
     responses((status = 200, body = DayAnswer), (status = 422, body = Problem)))]
-async fn working_day(State(s): State<AppState>, Query(q): Query<DateQuery>) -> Result<Json<DayAnswer>> {
+async fn working_day(
+    State(s): State<AppState>,
+    Query(q): Query<DateQuery>,
+) -> Result<Json<DayAnswer>> {
     let date = text::date("date", &q.date).map_err(|e| Error::Invalid(vec![e]))?;
     let cal = s.calendar.current(&s.db).await?;
     let a = cal.is_working_day(date);
-    Ok(Json(DayAnswer { date: text::format_date(date), working_day: a.value, provisional: a.provisional }))
+    Ok(Json(DayAnswer {
+        date: text::format_date(date),
+        working_day: a.value,
+        provisional: a.provisional,
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -68,10 +75,21 @@ pub struct AddAnswer {
     responses((status = 200, body = AddAnswer), (status = 422, body = Problem)))]
 async fn add_days(State(s): State<AppState>, Query(q): Query<AddQuery>) -> Result<Json<AddAnswer>> {
     let start = text::date("start", &q.start).map_err(|e| Error::Invalid(vec![e]))?;
-    let n = WorkingDays::new(q.days).map_err(|e| Error::Invalid(vec![FieldError::new("days", "out_of_range", Msg::new(format!("工作日数无效：{e}"), e.to_string()))]))?;
+    let n = WorkingDays::new(q.days).map_err(|e| {
+        Error::Invalid(vec![FieldError::new(
+            "days",
+            "out_of_range",
+            Msg::new(format!("工作日数无效：{e}"), e.to_string()),
+        )])
+    })?;
     let cal = s.calendar.current(&s.db).await?;
     let a = cal.add_working_days(start, n);
-    Ok(Json(AddAnswer { start: text::format_date(start), days: q.days, date: text::format_date(a.value), provisional: a.provisional }))
+    Ok(Json(AddAnswer {
+        start: text::format_date(start),
+        days: q.days,
+        date: text::format_date(a.value),
+        provisional: a.provisional,
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -101,12 +119,20 @@ fn date_or_instant(field: &str, s: &str) -> Result<time::Date> {
 /// Working days between two dates or instants (Asia/Shanghai).
 #[utoipa::path(get, path = "/api/v1/calendar/between", tag = "calendar", params(BetweenQuery),
     responses((status = 200, body = BetweenAnswer), (status = 422, body = Problem)))]
-async fn between(State(s): State<AppState>, Query(q): Query<BetweenQuery>) -> Result<Json<BetweenAnswer>> {
+async fn between(
+    State(s): State<AppState>,
+    Query(q): Query<BetweenQuery>,
+) -> Result<Json<BetweenAnswer>> {
     let from = date_or_instant("from", &q.from)?;
     let to = date_or_instant("to", &q.to)?;
     let cal = s.calendar.current(&s.db).await?;
     let a = cal.working_days_between(from, to);
-    Ok(Json(BetweenAnswer { from: text::format_date(from), to: text::format_date(to), working_days: a.value, provisional: a.provisional }))
+    Ok(Json(BetweenAnswer {
+        from: text::format_date(from),
+        to: text::format_date(to),
+        working_days: a.value,
+        provisional: a.provisional,
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -120,14 +146,33 @@ pub struct CalendarYear {
 #[utoipa::path(get, path = "/api/v1/calendar/years", tag = "calendar", responses((status = 200, body = Vec<CalendarYear>)))]
 async fn list_years(State(s): State<AppState>) -> Result<Json<Vec<CalendarYear>>> {
     let years = store::years(&s.db).await?;
-    Ok(Json(years.into_iter().map(|(year, source, loaded_at)| CalendarYear { year, source, loaded_at }).collect()))
+    Ok(Json(
+        years
+            .into_iter()
+            .map(|(year, source, loaded_at)| CalendarYear {
+                year,
+                source,
+                loaded_at,
+            })
+            .collect(),
+    ))
 }
 
 /// Load (or replace) whole years from a CSV body `date,kind,name_zh,name_en` (admins).
 #[utoipa::path(post, path = "/api/v1/calendar/years", tag = "calendar", request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = Vec<i32>), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn load_years(State(s): State<AppState>, ctx: Ctx, body: String) -> Result<(StatusCode, Json<Vec<i32>>)> {
+async fn load_years(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    body: String,
+) -> Result<(StatusCode, Json<Vec<i32>>)> {
     let actor = ctx.actor()?;
-    let years = store::import_csv(&s.db, actor, &body, &format!("uploaded by {}", actor.username)).await?;
+    let years = store::import_csv(
+        &s.db,
+        actor,
+        &body,
+        &format!("uploaded by {}", actor.username),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(years)))
 }

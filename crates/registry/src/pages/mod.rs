@@ -11,15 +11,36 @@ use xietong_core::web::{AppState, Lang};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
-    ("frameworks.html", include_str!("../../templates/frameworks.html")),
-    ("framework.html", include_str!("../../templates/framework.html")),
-    ("pairings.html", include_str!("../../templates/pairings.html")),
+    (
+        "frameworks.html",
+        include_str!("../../templates/frameworks.html"),
+    ),
+    (
+        "framework.html",
+        include_str!("../../templates/framework.html"),
+    ),
+    (
+        "pairings.html",
+        include_str!("../../templates/pairings.html"),
+    ),
     ("pairing.html", include_str!("../../templates/pairing.html")),
-    ("pairing_form.html", include_str!("../../templates/pairing_form.html")),
-    ("organisations.html", include_str!("../../templates/organisations.html")),
-    ("organisation.html", include_str!("../../templates/organisation.html")),
+    (
+        "pairing_form.html",
+        include_str!("../../templates/pairing_form.html"),
+    ),
+    (
+        "organisations.html",
+        include_str!("../../templates/organisations.html"),
+    ),
+    (
+        "organisation.html",
+        include_str!("../../templates/organisation.html"),
+    ),
     ("regions.html", include_str!("../../templates/regions.html")),
-    ("calendar.html", include_str!("../../templates/calendar.html")),
+    (
+        "calendar.html",
+        include_str!("../../templates/calendar.html"),
+    ),
     ("users.html", include_str!("../../templates/users.html")),
     ("audit.html", include_str!("../../templates/audit.html")),
 ];
@@ -29,7 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(registry::home))
         .route("/frameworks", get(registry::frameworks))
         .route("/frameworks/{id}", get(registry::framework))
-        .route("/pairings", get(registry::pairings).post(registry::create_pairing))
+        .route(
+            "/pairings",
+            get(registry::pairings).post(registry::create_pairing),
+        )
         .route("/pairings/new", get(registry::new_pairing))
         .route("/pairings/{id}", get(registry::pairing))
         .route("/organisations", get(registry::organisations))
@@ -46,7 +70,12 @@ pub fn field_errors(err: &Error, lang: Lang) -> Option<std::collections::BTreeMa
         Error::Invalid(fields) => Some(
             fields
                 .iter()
-                .map(|f: &FieldError| (f.field.clone(), lang.pick(&f.message.zh, &f.message.en).to_string()))
+                .map(|f: &FieldError| {
+                    (
+                        f.field.clone(),
+                        lang.pick(&f.message.zh, &f.message.en).to_string(),
+                    )
+                })
                 .collect(),
         ),
         _ => None,

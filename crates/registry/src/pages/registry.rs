@@ -29,28 +29,51 @@ pub async fn home(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
         organisations => count(&s, "SELECT COUNT(*) FROM organisations").await?,
         regions => count(&s, "SELECT COUNT(*) FROM regions").await?,
     };
-    Ok(ctx.render(&s, "home.html", minijinja::context! { frameworks, stats })?.into_response())
+    Ok(ctx
+        .render(&s, "home.html", minijinja::context! { frameworks, stats })?
+        .into_response())
 }
 
 pub async fn frameworks(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
     let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
-    Ok(ctx.render(&s, "frameworks.html", minijinja::context! { frameworks })?.into_response())
+    Ok(ctx
+        .render(&s, "frameworks.html", minijinja::context! { frameworks })?
+        .into_response())
 }
 
-pub async fn framework(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Response> {
+pub async fn framework(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let detail = frameworks::detail(&s.db, id).await?;
-    require(ctx.actor.as_ref(), Action::Read, &detail.framework.resource())?;
-    let filter = PairingFilter { framework: Some(id), limit: Some(200), ..Default::default() };
+    require(
+        ctx.actor.as_ref(),
+        Action::Read,
+        &detail.framework.resource(),
+    )?;
+    let filter = PairingFilter {
+        framework: Some(id),
+        limit: Some(200),
+        ..Default::default()
+    };
     let (pairings, total) = pairings::list(&s.db, &filter, None).await?;
     let can_edit = ctx.actor.is_some()
-        && xietong_core::permissions::decide(ctx.actor.as_ref(), Action::Create, &Resource::new(Kind::Pairing).in_framework(id))
-            == xietong_core::permissions::Decision::Allow;
+        && xietong_core::permissions::decide(
+            ctx.actor.as_ref(),
+            Action::Create,
+            &Resource::new(Kind::Pairing).in_framework(id),
+        ) == xietong_core::permissions::Decision::Allow;
     Ok(ctx
         .render(&s, "framework.html", minijinja::context! { f => detail.framework, parties => detail.parties, bodies => detail.bodies, pairings, total, can_edit })?
         .into_response())
 }
 
-pub async fn pairings(State(s): State<AppState>, ctx: Ctx, Query(f): Query<PairingFilter>) -> Result<Response> {
+pub async fn pairings(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<PairingFilter>,
+) -> Result<Response> {
     let visible = visible_ids(&s, &ctx).await?;
     let (items, total) = pairings::list(&s.db, &f, visible.as_deref()).await?;
     let (limit, offset) = page(f.limit, f.offset);
@@ -63,25 +86,46 @@ pub async fn pairings(State(s): State<AppState>, ctx: Ctx, Query(f): Query<Pairi
         urlenc(f.status.as_deref())
     );
     Ok(ctx
-        .render(&s, "pairings.html", minijinja::context! {
-            items, total, limit, offset, frameworks, base,
-            q => f.q, region => f.region, framework => f.framework, status => f.status,
-            can_create => ctx.actor.is_some(),
-        })?
+        .render(
+            &s,
+            "pairings.html",
+            minijinja::context! {
+                items, total, limit, offset, frameworks, base,
+                q => f.q, region => f.region, framework => f.framework, status => f.status,
+                can_create => ctx.actor.is_some(),
+            },
+        )?
         .into_response())
 }
 
 fn urlenc(s: Option<&str>) -> String {
-    s.map(|v| v.replace('%', "%25").replace('&', "%26").replace('#', "%23").replace(' ', "+")).unwrap_or_default()
+    s.map(|v| {
+        v.replace('%', "%25")
+            .replace('&', "%26")
+            .replace('#', "%23")
+            .replace(' ', "+")
+    })
+    .unwrap_or_default()
 }
 
-async fn render_pairing_form(s: &AppState, ctx: &Ctx, input: &PairingInput, errors: Option<std::collections::BTreeMap<String, String>>, alert: Option<String>, status: StatusCode) -> Result<Response> {
+async fn render_pairing_form(
+    s: &AppState,
+    ctx: &Ctx,
+    input: &PairingInput,
+    errors: Option<std::collections::BTreeMap<String, String>>,
+    alert: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
     let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
     let options: Vec<_> = frameworks
         .iter()
         .map(|f| minijinja::context! { value => f.id, label => ctx.lang.pick(&f.name_zh, &f.name_en).to_string() })
         .collect();
-    let page = ctx.render(s, "pairing_form.html", minijinja::context! { input, options, errors => errors.unwrap_or_default(), alert })?;
+    let page = ctx.render(
+        s,
+        "pairing_form.html",
+        minijinja::context! { input, options, errors => errors.unwrap_or_default(), alert },
+    )?;
     Ok((status, page).into_response())
 }
 
@@ -91,19 +135,39 @@ pub struct NewPairingQuery {
     framework: Option<i64>,
 }
 
-pub async fn new_pairing(State(s): State<AppState>, ctx: Ctx, Query(q): Query<NewPairingQuery>) -> Result<Response> {
+pub async fn new_pairing(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NewPairingQuery>,
+) -> Result<Response> {
     ctx.actor()?;
-    let input = PairingInput { framework_id: q.framework.unwrap_or(0), status: "active".into(), ..Default::default() };
+    let input = PairingInput {
+        framework_id: q.framework.unwrap_or(0),
+        status: "active".into(),
+        ..Default::default()
+    };
     render_pairing_form(&s, &ctx, &input, None, None, StatusCode::OK).await
 }
 
-pub async fn create_pairing(State(s): State<AppState>, ctx: Ctx, CsrfForm(input): CsrfForm<PairingInput>) -> Result<Response> {
+pub async fn create_pairing(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(input): CsrfForm<PairingInput>,
+) -> Result<Response> {
     let actor = ctx.actor()?;
     match pairings::create(&s.db, actor, &input, pairings::Provenance::default()).await {
         Ok(p) => Ok(Redirect::to(&format!("/pairings/{}", p.id)).into_response()),
         Err(e @ Error::Invalid(_)) => {
             let errors = super::field_errors(&e, ctx.lang);
-            render_pairing_form(&s, &ctx, &input, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            render_pairing_form(
+                &s,
+                &ctx,
+                &input,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e @ Error::Conflict { .. }) => {
             let p = problem_of(&e);
@@ -117,14 +181,29 @@ pub async fn create_pairing(State(s): State<AppState>, ctx: Ctx, CsrfForm(input)
 pub async fn pairing(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Response> {
     let p = readable_pairing(&s, &ctx, id).await?;
     let history = audit::history(&s.db, "pairing", &id.to_string()).await?;
-    Ok(ctx.render(&s, "pairing.html", minijinja::context! { p, history })?.into_response())
+    Ok(ctx
+        .render(&s, "pairing.html", minijinja::context! { p, history })?
+        .into_response())
 }
 
-pub async fn organisations(State(s): State<AppState>, ctx: Ctx, Query(f): Query<OrganisationFilter>) -> Result<Response> {
-    require(ctx.actor.as_ref(), Action::Read, &Resource::new(Kind::Organisation))?;
+pub async fn organisations(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<OrganisationFilter>,
+) -> Result<Response> {
+    require(
+        ctx.actor.as_ref(),
+        Action::Read,
+        &Resource::new(Kind::Organisation),
+    )?;
     let (items, total) = organisations::list(&s.db, &f).await?;
     let (limit, offset) = page(f.limit, f.offset);
-    let base = format!("/organisations?q={}&kind={}&region={}", urlenc(f.q.as_deref()), urlenc(f.kind.as_deref()), urlenc(f.region.as_deref()));
+    let base = format!(
+        "/organisations?q={}&kind={}&region={}",
+        urlenc(f.q.as_deref()),
+        urlenc(f.kind.as_deref()),
+        urlenc(f.region.as_deref())
+    );
     Ok(ctx
         .render(&s, "organisations.html", minijinja::context! {
             items, total, limit, offset, base, q => f.q, kind => f.kind, region => f.region, kinds => organisations::KINDS,
@@ -132,7 +211,11 @@ pub async fn organisations(State(s): State<AppState>, ctx: Ctx, Query(f): Query<
         .into_response())
 }
 
-pub async fn organisation(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Response> {
+pub async fn organisation(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let o = organisations::get(&s.db, id).await?;
     require(ctx.actor.as_ref(), Action::Read, &o.resource())?;
     let parent = match o.parent_id {
@@ -140,7 +223,13 @@ pub async fn organisation(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i6
         None => None,
     };
     let history = audit::history(&s.db, "organisation", &id.to_string()).await?;
-    Ok(ctx.render(&s, "organisation.html", minijinja::context! { o, parent, history })?.into_response())
+    Ok(ctx
+        .render(
+            &s,
+            "organisation.html",
+            minijinja::context! { o, parent, history },
+        )?
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -152,11 +241,19 @@ pub struct RegionsQuery {
     code: Option<String>,
 }
 
-pub async fn regions(State(s): State<AppState>, ctx: Ctx, Query(q): Query<RegionsQuery>) -> Result<Response> {
+pub async fn regions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<RegionsQuery>,
+) -> Result<Response> {
     let (current, items) = match q.code.as_deref().filter(|c| !c.is_empty()) {
         Some(code) => {
-            let code = xietong_core::domain::RegionCode::parse(code).map_err(|e| Error::Invalid(vec![e]))?;
-            (Some(regions::get(&s.db, &code).await?), regions::children(&s.db, Some(&code)).await?)
+            let code = xietong_core::domain::RegionCode::parse(code)
+                .map_err(|e| Error::Invalid(vec![e]))?;
+            (
+                Some(regions::get(&s.db, &code).await?),
+                regions::children(&s.db, Some(&code)).await?,
+            )
         }
         None if !q.q.trim().is_empty() => (None, regions::search(&s.db, &q.q, None, 100).await?),
         None => (None, regions::children(&s.db, None).await?),
@@ -164,9 +261,25 @@ pub async fn regions(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Region
     let pairings = match &current {
         Some(r) => {
             let visible = visible_ids(&s, &ctx).await?;
-            pairings::list(&s.db, &PairingFilter { region: Some(r.code.clone()), limit: Some(200), ..Default::default() }, visible.as_deref()).await?.0
+            pairings::list(
+                &s.db,
+                &PairingFilter {
+                    region: Some(r.code.clone()),
+                    limit: Some(200),
+                    ..Default::default()
+                },
+                visible.as_deref(),
+            )
+            .await?
+            .0
         }
         None => vec![],
     };
-    Ok(ctx.render(&s, "regions.html", minijinja::context! { q => q.q, current, items, pairings })?.into_response())
+    Ok(ctx
+        .render(
+            &s,
+            "regions.html",
+            minijinja::context! { q => q.q, current, items, pairings },
+        )?
+        .into_response())
 }
