@@ -1,0 +1,206 @@
+//! Killing the server with SIGKILL in the middle of a stream of writes loses no acknowledged
+//! write and leaves an audit chain that verifies — on SQLite, and on PostgreSQL when configured.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xietong");
+
+async fn database_urls() -> Vec<String> {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        dir.join(format!("crash_{:016x}.db", rand::random::<u64>()))
+            .display()
+    )];
+    match std::env::var("XIETONG_TEST_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("xt_test_{:016x}", rand::random::<u64>());
+            let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test PostgreSQL server");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+            pool.close().await;
+            urls.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
+        }
+        _ => eprintln!("XIETONG_TEST_POSTGRES_URL is not set: the PostgreSQL run of the crash test did not happen (scripts/test sets it)"),
+    }
+    urls
+}
+
+/// Starts `xietong serve` and returns it with its base URL, read from what it prints.
+fn start(database_url: &str, demo: bool) -> (Child, String) {
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    if demo {
+        args.push("--demo");
+    }
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .env("XIETONG_DATABASE_URL", database_url)
+        .env("XIETONG_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        assert!(n > 0, "server exited before serving");
+        if let Some(rest) = line.split("serving at ").nth(1) {
+            let url = rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            return (child, url);
+        }
+    }
+}
+
+async fn admin_token(http: &reqwest::Client, url: &str) -> String {
+    let session: Value = http
+        .post(format!("{url}/api/v1/session"))
+        .json(&json!({"username": "admin", "password": "xietong-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap();
+    let issued: Value = http
+        .post(format!("{url}/api/v1/tokens"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({"name": "crash test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    issued["secret"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill() {
+    for database_url in database_urls().await {
+        let (mut server, url) = start(&database_url, true);
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let token = admin_token(&http, &url).await;
+
+        // Four writers, each creating organisations until the server dies under them.
+        let mut writers = Vec::new();
+        for w in 0..4 {
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            writers.push(tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0..10_000 {
+                    let body = json!({"name_zh": format!("压力测试单位{w}-{i}"), "kind": "other", "region_code": "500236"});
+                    match http.post(format!("{url}/api/v1/organisations")).bearer_auth(&token).json(&body).send().await {
+                        Ok(r) if r.status() == 201 => {
+                            let v: Value = match r.json().await {
+                                Ok(v) => v,
+                                Err(_) => break,
+                            };
+                            acknowledged.push(v["id"].as_i64().unwrap());
+                        }
+                        _ => break,
+                    }
+                }
+                acknowledged
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        server.wait().unwrap();
+        let mut acknowledged = Vec::new();
+        for w in writers {
+            acknowledged.extend(w.await.unwrap());
+        }
+        assert!(
+            acknowledged.len() >= 10,
+            "the stream was running: {} writes",
+            acknowledged.len()
+        );
+
+        let (mut server, url) = start(&database_url, false);
+        let token = admin_token(
+            &reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            &url,
+        )
+        .await;
+        for id in &acknowledged {
+            let r = http
+                .get(format!("{url}/api/v1/organisations/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                200,
+                "acknowledged organisation {id} lost on {}",
+                database_url.split(':').next().unwrap()
+            );
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let verify = Command::new(BIN)
+            .args(["audit", "verify"])
+            .env("XIETONG_DATABASE_URL", &database_url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&verify.stdout);
+        assert!(verify.status.success() && out.contains("intact"), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_names_tampered_records_and_fails() {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.join(format!("verify_{:016x}.db", rand::random::<u64>()))
+            .display()
+    );
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", &url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let ok = run(&["audit", "verify"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let db = xietong_core::Db::connect(&url, 1).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 5")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let bad = run(&["audit", "verify"]);
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success());
+    assert!(out.contains("Altered { seq: 5 }"), "{out}");
+}
