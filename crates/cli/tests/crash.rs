@@ -48,8 +48,11 @@ fn start(database_url: &str, demo: bool) -> (Child, String) {
     let mut line = String::new();
     loop {
         line.clear();
-        let n = std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
-        assert!(n > 0, "server exited before serving");
+        let n = std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0);
+        if n == 0 {
+            let status = child.wait();
+            panic!("server exited before serving: {status:?}");
+        }
         if let Some(rest) = line.split("serving at ").nth(1) {
             let url = rest
                 .split_whitespace()
