@@ -30,6 +30,7 @@ async fn database_urls() -> Vec<String> {
 }
 
 /// Starts `xietong serve` and returns it with its base URL, read from what it prints.
+#[allow(clippy::zombie_processes)] // returned to the caller, which kills and waits for it
 fn start(database_url: &str, demo: bool) -> (Child, String) {
     let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
     if demo {
