@@ -43,6 +43,9 @@ enum Command {
     /// The audit trail (审计日志).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure performance on generated data (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -80,6 +83,23 @@ struct AddUser {
     /// Read the password from standard input instead of generating one.
     #[arg(long)]
     password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// National-scale registry (every county, 5,000 organisations, 2,000 pairings, 200 users):
+    /// detail, filtered list and search under concurrent clients, next to a static asset.
+    Registry {
+        /// Also run on PostgreSQL: a URL of a role that may create databases.
+        #[arg(long, env = "XIETONG_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds per scenario.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,6 +194,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Backup { file } => backup(settings, file).await,
+        Command::Bench(BenchCommand::Registry {
+            postgres_url,
+            clients,
+            seconds,
+        }) => {
+            let report = xietong_bench::registry::run(xietong_bench::registry::Options {
+                postgres_admin_url: postgres_url,
+                clients,
+                seconds,
+            })
+            .await?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cache;
 pub mod calendar;
 pub mod clock;
 pub mod db;

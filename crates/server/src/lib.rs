@@ -71,6 +71,8 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         db,
         ui: Arc::new(ui),
         calendar: Arc::new(CalendarCache::default()),
+        regions: Arc::default(),
+        frameworks: Arc::default(),
         secure_cookies: settings.secure_cookies,
     };
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())

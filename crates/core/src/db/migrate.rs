@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "accounts_audit_calendar",
         sql: include_str!("../../migrations/0002_accounts_audit_calendar.sql"),
     },
+    Migration {
+        version: 3,
+        name: "list_indexes",
+        sql: include_str!("../../migrations/0003_list_indexes.sql"),
+    },
 ];
 
 /// Fills in the engine-specific parts of a migration.

@@ -5,6 +5,7 @@
 //! transaction mode for writes, the column type of generated keys — lives here and in
 //! [`migrate`], nowhere else.
 
+pub mod filter;
 pub mod migrate;
 
 use std::str::FromStr;

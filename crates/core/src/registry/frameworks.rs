@@ -206,18 +206,54 @@ pub async fn list(db: &Db) -> Result<Vec<Framework>> {
         .await?)
 }
 
+/// Every framework, read at most every few seconds: lists and permission checks ask for them on
+/// nearly every request. Creating a framework here invalidates the copy at once.
+pub struct FrameworkCache(crate::cache::Snapshot<Vec<Framework>>);
+
+impl Default for FrameworkCache {
+    fn default() -> Self {
+        FrameworkCache(crate::cache::Snapshot::new(std::time::Duration::from_secs(
+            2,
+        )))
+    }
+}
+
+impl FrameworkCache {
+    pub async fn all(&self, db: &Db) -> Result<std::sync::Arc<Vec<Framework>>> {
+        self.0.get(|| list(db)).await
+    }
+
+    pub fn invalidate(&self) {
+        self.0.invalidate();
+    }
+
+    /// One framework from the cached copy.
+    pub async fn get(&self, db: &Db, id: i64) -> Result<Framework> {
+        self.all(db)
+            .await?
+            .iter()
+            .find(|f| f.id == id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("framework", id))
+    }
+
+    /// The frameworks an actor may see (see [`visible_in`]).
+    pub async fn visible(&self, db: &Db, actor: Option<&Actor>) -> Result<Vec<Framework>> {
+        Ok(visible_in(&self.all(db).await?, actor))
+    }
+}
+
 /// The frameworks an actor may see: public ones and those it holds a role in (all, for admins).
-pub async fn visible(db: &Db, actor: Option<&Actor>) -> Result<Vec<Framework>> {
-    let all = list(db).await?;
+pub fn visible_in(all: &[Framework], actor: Option<&Actor>) -> Vec<Framework> {
     let readable = actor.map(|a| a.readable_frameworks());
-    Ok(all
-        .into_iter()
+    all.iter()
         .filter(|f| match &readable {
             Some(None) => true,
             Some(Some(ids)) => f.public != 0 || ids.contains(&f.id),
             None => f.public != 0,
         })
-        .collect())
+        .cloned()
+        .collect()
 }
 
 pub async fn parties(db: &Db, framework_id: i64) -> Result<Vec<regions::Region>> {

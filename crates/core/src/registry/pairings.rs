@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
+use crate::db::filter::Filter;
 use crate::domain::{text, RegionCode};
 use crate::error::{Error, FieldError, Msg, Problems, Result};
 use crate::permissions::{Action, Actor, Kind, Resource};
@@ -34,6 +35,24 @@ pub struct Pairing {
     pub generated: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A pairing as lists show it: who, in which framework, in what state — without provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PairingSummary {
+    pub id: i64,
+    pub framework_id: i64,
+    pub framework_key: String,
+    pub party_a: String,
+    pub party_a_name_zh: String,
+    pub party_a_name_en: String,
+    pub party_b: String,
+    pub party_b_name_zh: String,
+    pub party_b_name_en: String,
+    pub started_on: Option<String>,
+    pub status: String,
+    pub note_zh: String,
+    pub generated: i64,
 }
 
 impl Pairing {
@@ -205,67 +224,80 @@ pub struct PairingFilter {
 }
 
 /// Lists pairings matching `f` within the frameworks `visible` (None: all frameworks).
+const SELECT_SUMMARY: &str = "SELECT p.id, p.framework_id, f.key AS framework_key,
+       p.party_a, ra.name_zh AS party_a_name_zh, ra.name_en AS party_a_name_en,
+       p.party_b, rb.name_zh AS party_b_name_zh, rb.name_en AS party_b_name_en,
+       p.started_on, p.status, p.note_zh, p.generated
+  FROM pairings p
+  JOIN frameworks f ON f.id = p.framework_id
+  JOIN regions ra ON ra.code = p.party_a
+  JOIN regions rb ON rb.code = p.party_b";
+
 pub async fn list(
     db: &Db,
     f: &PairingFilter,
     visible: Option<&[i64]>,
-) -> Result<(Vec<Pairing>, i64)> {
-    let region = match f.region.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(r) => RegionCode::parse(r)
-            .map_err(|e| {
-                Error::Invalid(vec![FieldError {
-                    field: "region".into(),
-                    ..e
-                }])
-            })?
-            .to_string(),
-        None => String::new(),
-    };
+) -> Result<(Vec<PairingSummary>, i64)> {
+    let mut w = Filter::new();
+    if let Some(r) = f.region.as_deref().filter(|s| !s.trim().is_empty()) {
+        let code = RegionCode::parse(r).map_err(|e| {
+            Error::Invalid(vec![FieldError {
+                field: "region".into(),
+                ..e
+            }])
+        })?;
+        w.text("(p.party_a = ? OR p.party_b = ?)", code.to_string());
+    }
+    if let Some(framework) = f.framework {
+        w.int("p.framework_id = ?", framework);
+    }
+    if let Some(status) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        w.text("p.status = ?", status);
+    }
     let q = f.q.as_deref().unwrap_or("").trim().replace(['%', '_'], "");
-    let pattern = format!("%{q}%");
-    let visible_list = visible.map(|ids| {
-        ids.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let needs_names = !q.is_empty();
+    if needs_names {
+        w.text("(ra.name_zh LIKE ? OR rb.name_zh LIKE ? OR LOWER(ra.name_en) LIKE LOWER(?) OR LOWER(rb.name_en) LIKE LOWER(?))", format!("%{q}%"));
+    }
     // Framework ids are integers we produced ourselves, so listing them inline is safe.
-    let visibility = match &visible_list {
-        None => String::new(),
-        Some(list) if list.is_empty() => " AND 1 = 0".to_string(),
-        Some(list) => format!(" AND p.framework_id IN ({list})"),
-    };
-    let where_ = format!(
-        "WHERE ($1 = '' OR p.party_a = $1 OR p.party_b = $1)
-           AND ($2 = 0 OR p.framework_id = $2)
-           AND ($3 = '' OR p.status = $3)
-           AND ($4 = '' OR ra.name_zh LIKE $5 OR rb.name_zh LIKE $5 OR LOWER(ra.name_en) LIKE LOWER($5) OR LOWER(rb.name_en) LIKE LOWER($5)){visibility}"
-    );
+    match visible {
+        None => {}
+        Some([]) => {
+            w.raw("1 = 0");
+        }
+        Some(ids) => {
+            let list = ids
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            w.raw(format!("p.framework_id IN ({list})"));
+        }
+    }
     let (limit, offset) = page(f.limit, f.offset);
-    let status = f.status.clone().unwrap_or_default();
-    let framework = f.framework.unwrap_or(0);
-    let rows = sqlx::query_as(&format!(
-        "{SELECT} {where_} ORDER BY p.framework_id, p.id LIMIT $6 OFFSET $7"
-    ))
-    .bind(&region)
-    .bind(framework)
-    .bind(&status)
-    .bind(&q)
-    .bind(&pattern)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM pairings p JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b {where_}"
-    ))
-    .bind(&region)
-    .bind(framework)
-    .bind(&status)
-    .bind(&q)
-    .bind(&pattern)
-    .fetch_one(db.pool())
-    .await?;
+    let n = w.next_placeholder();
+    let sql = format!(
+        "{SELECT_SUMMARY} {} ORDER BY p.framework_id, p.id LIMIT ${n} OFFSET ${}",
+        w.sql(),
+        n + 1
+    );
+    let rows: Vec<PairingSummary> = w
+        .bind_as(sqlx::query_as(&sql))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    // Counting needs the region names only when searching by name.
+    let joins = if needs_names {
+        "JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b"
+    } else {
+        ""
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM pairings p {joins} {}", w.sql());
+    let (total,): (i64,) = w
+        .bind_as(sqlx::query_as(&count_sql))
+        .fetch_one(db.pool())
+        .await?;
     Ok((rows, total))
 }
 

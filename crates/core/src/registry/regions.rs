@@ -101,31 +101,77 @@ pub async fn get(db: &Db, code: &RegionCode) -> Result<Region> {
         .ok_or_else(|| Error::not_found("region", code))
 }
 
-/// Finds regions by code prefix or by a part of the Chinese or English name (`永川` → 永川区).
-pub async fn search(db: &Db, query: &str, level: Option<&str>, limit: i64) -> Result<Vec<Region>> {
+/// All regions in memory, for searching by name without scanning the table per request.
+/// Regions change only when an admin adds a zone, so a copy is trusted for a few seconds.
+pub struct RegionCache(crate::cache::Snapshot<Vec<Region>>);
+
+impl Default for RegionCache {
+    fn default() -> Self {
+        RegionCache(crate::cache::Snapshot::new(std::time::Duration::from_secs(
+            5,
+        )))
+    }
+}
+
+impl RegionCache {
+    pub async fn all(&self, db: &Db) -> Result<std::sync::Arc<Vec<Region>>> {
+        self.0
+            .get(|| async {
+                Ok(sqlx::query_as(&format!("{SELECT} ORDER BY code"))
+                    .fetch_all(db.pool())
+                    .await?)
+            })
+            .await
+    }
+
+    /// Searches the cached copy (see [`search_in`]).
+    pub async fn search(
+        &self,
+        db: &Db,
+        query: &str,
+        level: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Region>> {
+        let all = self.all(db).await?;
+        Ok(search_in(&all, query, level, limit))
+    }
+
+    pub fn invalidate(&self) {
+        self.0.invalidate();
+    }
+}
+
+/// Finds regions by code prefix (digits) or a part of the Chinese or English name; exact
+/// matches first, then names starting with the query, then by code.
+pub fn search_in(regions: &[Region], query: &str, level: Option<&str>, limit: i64) -> Vec<Region> {
     let q = query.trim();
-    let pattern = format!("%{}%", q.replace(['%', '_'], ""));
-    // Only an all-digit query is a code prefix; `LIKE ''` matches no code.
-    let code_prefix = if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
-        format!("{q}%")
-    } else {
-        String::new()
-    };
-    let rows = sqlx::query_as(&format!(
-        "{SELECT} WHERE (code LIKE $1 OR name_zh LIKE $2 OR LOWER(name_en) LIKE LOWER($2))
-           AND ($3 = '' OR level = $3)
-         ORDER BY CASE WHEN name_zh = $4 OR code = $4 THEN 0 WHEN name_zh LIKE $5 THEN 1 ELSE 2 END, code
-         LIMIT $6"
-    ))
-    .bind(code_prefix)
-    .bind(&pattern)
-    .bind(level.unwrap_or(""))
-    .bind(q)
-    .bind(format!("{}%", q.replace(['%', '_'], "")))
-    .bind(limit.clamp(1, 200))
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows)
+    let q_lower = q.to_lowercase();
+    let is_code = !q.is_empty() && q.chars().all(|c| c.is_ascii_digit());
+    let mut hits: Vec<(u8, &Region)> = regions
+        .iter()
+        .filter(|r| level.is_none_or(|l| l.is_empty() || r.level == l))
+        .filter_map(|r| {
+            let matches = (is_code && r.code.starts_with(q))
+                || r.name_zh.contains(q)
+                || r.name_en.to_lowercase().contains(&q_lower);
+            if !matches {
+                return None;
+            }
+            let rank = if r.name_zh == q || r.code == q {
+                0
+            } else if r.name_zh.starts_with(q) {
+                1
+            } else {
+                2
+            };
+            Some((rank, r))
+        })
+        .collect();
+    hits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+    hits.into_iter()
+        .take(limit.clamp(1, 200) as usize)
+        .map(|(_, r)| r.clone())
+        .collect()
 }
 
 /// The children of a region (provinces when `parent` is none).
@@ -193,6 +239,20 @@ mod tests {
             }
             seen.insert(r.code.as_str());
         }
+    }
+
+    #[test]
+    fn the_in_memory_search_ranks_like_the_sql_one() {
+        let regions = parse_tsv(REGIONS_TSV).unwrap();
+        let hits = search_in(&regions, "永川", None, 10);
+        assert_eq!(hits[0].code, "500118");
+        let hits = search_in(&regions, "5002", Some("county"), 200);
+        assert!(hits
+            .iter()
+            .all(|r| r.code.starts_with("5002") && r.level == "county"));
+        assert!(hits.iter().any(|r| r.code == "500236"));
+        assert_eq!(search_in(&regions, "fengjie", None, 5)[0].code, "500236");
+        assert_eq!(search_in(&regions, "重庆市", None, 5)[0].code, "500000");
     }
 
     #[test]

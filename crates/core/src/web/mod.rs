@@ -34,6 +34,8 @@ pub struct AppState {
     pub db: Db,
     pub ui: Arc<Ui>,
     pub calendar: Arc<CalendarCache>,
+    pub regions: Arc<crate::registry::regions::RegionCache>,
+    pub frameworks: Arc<crate::registry::frameworks::FrameworkCache>,
     pub secure_cookies: bool,
 }
 

@@ -15,7 +15,9 @@ use xietong_core::registry::frameworks::{
 use xietong_core::registry::organisations::{
     self, page, Organisation, OrganisationFilter, OrganisationInput, Provenance,
 };
-use xietong_core::registry::pairings::{self, Pairing, PairingFilter, PairingInput};
+use xietong_core::registry::pairings::{
+    self, Pairing, PairingFilter, PairingInput, PairingSummary,
+};
 use xietong_core::registry::regions::{self, Region};
 use xietong_core::web::problem::Problem;
 use xietong_core::web::{ApiJson, AppState, Ctx};
@@ -62,7 +64,9 @@ async fn list_regions(
         return Ok(Json(regions::children(&s.db, None).await?));
     }
     Ok(Json(
-        regions::search(&s.db, &q.q, q.level.as_deref(), q.limit.unwrap_or(50)).await?,
+        s.regions
+            .search(&s.db, &q.q, q.level.as_deref(), q.limit.unwrap_or(50))
+            .await?,
     ))
 }
 
@@ -172,7 +176,7 @@ async fn organisation_history(
 /// The frameworks the caller may see (public ones to everybody).
 #[utoipa::path(get, path = "/api/v1/frameworks", tag = "registry", responses((status = 200, body = Vec<Framework>)))]
 async fn list_frameworks(State(s): State<AppState>, ctx: Ctx) -> Result<Json<Vec<Framework>>> {
-    Ok(Json(frameworks::visible(&s.db, ctx.actor.as_ref()).await?))
+    Ok(Json(s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?))
 }
 
 /// Create a framework (admins).
@@ -184,6 +188,7 @@ async fn create_framework(
     ApiJson(input): ApiJson<FrameworkInput>,
 ) -> Result<(StatusCode, Json<FrameworkDetail>)> {
     let f = frameworks::create(&s.db, ctx.actor()?, &input, Source::default()).await?;
+    s.frameworks.invalidate();
     Ok((StatusCode::CREATED, Json(f)))
 }
 
@@ -224,7 +229,8 @@ pub async fn visible_ids(s: &AppState, ctx: &Ctx) -> Result<Option<Vec<i64>>> {
         return Ok(None);
     }
     Ok(Some(
-        frameworks::visible(&s.db, ctx.actor.as_ref())
+        s.frameworks
+            .visible(&s.db, ctx.actor.as_ref())
             .await?
             .into_iter()
             .map(|f| f.id)
@@ -234,12 +240,12 @@ pub async fn visible_ids(s: &AppState, ctx: &Ctx) -> Result<Option<Vec<i64>>> {
 
 /// List pairings; `region=<code>` gives every pairing that region is a party to, in any framework.
 #[utoipa::path(get, path = "/api/v1/pairings", tag = "registry", params(PairingFilter),
-    responses((status = 200, body = Page<Pairing>), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<PairingSummary>), (status = 422, body = Problem)))]
 async fn list_pairings(
     State(s): State<AppState>,
     ctx: Ctx,
     Query(f): Query<PairingFilter>,
-) -> Result<Json<Page<Pairing>>> {
+) -> Result<Json<Page<PairingSummary>>> {
     let visible = visible_ids(&s, &ctx).await?;
     let (items, total) = pairings::list(&s.db, &f, visible.as_deref()).await?;
     let (limit, offset) = page(f.limit, f.offset);
@@ -266,7 +272,7 @@ async fn create_pairing(
 /// Reads a pairing the caller may see.
 pub async fn readable_pairing(s: &AppState, ctx: &Ctx, id: i64) -> Result<Pairing> {
     let p = pairings::get(&s.db, id).await?;
-    let framework = frameworks::get(&s.db, p.framework_id).await?;
+    let framework = s.frameworks.get(&s.db, p.framework_id).await?;
     require(
         ctx.actor.as_ref(),
         Action::Read,

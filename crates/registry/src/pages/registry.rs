@@ -22,7 +22,7 @@ async fn count(s: &AppState, sql: &str) -> Result<i64> {
 }
 
 pub async fn home(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
-    let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
+    let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
     let stats = minijinja::context! {
         frameworks => frameworks.len(),
         pairings => count(&s, "SELECT COUNT(*) FROM pairings").await?,
@@ -35,7 +35,7 @@ pub async fn home(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
 }
 
 pub async fn frameworks(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
-    let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
+    let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
     Ok(ctx
         .render(&s, "frameworks.html", minijinja::context! { frameworks })?
         .into_response())
@@ -77,7 +77,7 @@ pub async fn pairings(
     let visible = visible_ids(&s, &ctx).await?;
     let (items, total) = pairings::list(&s.db, &f, visible.as_deref()).await?;
     let (limit, offset) = page(f.limit, f.offset);
-    let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
+    let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
     let base = format!(
         "/pairings?q={}&region={}&framework={}&status={}",
         urlenc(f.q.as_deref()),
@@ -116,7 +116,7 @@ async fn render_pairing_form(
     alert: Option<String>,
     status: StatusCode,
 ) -> Result<Response> {
-    let frameworks = frameworks::visible(&s.db, ctx.actor.as_ref()).await?;
+    let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
     let options: Vec<_> = frameworks
         .iter()
         .map(|f| minijinja::context! { value => f.id, label => ctx.lang.pick(&f.name_zh, &f.name_en).to_string() })
@@ -255,7 +255,7 @@ pub async fn regions(
                 regions::children(&s.db, Some(&code)).await?,
             )
         }
-        None if !q.q.trim().is_empty() => (None, regions::search(&s.db, &q.q, None, 100).await?),
+        None if !q.q.trim().is_empty() => (None, s.regions.search(&s.db, &q.q, None, 100).await?),
         None => (None, regions::children(&s.db, None).await?),
     };
     let pairings = match &current {

@@ -1,0 +1,46 @@
+//! `xietong bench`: measures the server on generated data at the scale an issue names, next to
+//! a baseline measured in the same run (a static asset of the same server: the ceiling of this
+//! machine with the load generator sharing it).
+
+pub mod load;
+pub mod registry;
+
+/// Where to run: SQLite always; PostgreSQL when an admin URL (a role with CREATEDB) is given.
+#[derive(Debug, Clone)]
+pub struct Engines {
+    pub postgres_admin_url: Option<String>,
+}
+
+/// A fresh database URL on SQLite (a new file) or PostgreSQL (a new database).
+pub async fn fresh_database(
+    postgres_admin_url: Option<&str>,
+    label: &str,
+) -> Result<String, String> {
+    let suffix = format!("{label}_{:08x}", rand::random::<u32>());
+    match postgres_admin_url {
+        None => {
+            let dir = std::env::temp_dir().join("xietong-bench");
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "sqlite://{}",
+                dir.join(format!("{suffix}.db")).display()
+            ))
+        }
+        Some(admin) => {
+            let pool = sqlx::PgPool::connect(admin)
+                .await
+                .map_err(|e| format!("PostgreSQL: {e}"))?;
+            let name = format!("xt_bench_{suffix}");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            pool.close().await;
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .ok_or("the PostgreSQL URL needs a database part")?;
+            Ok(format!("{base}/{name}"))
+        }
+    }
+}
