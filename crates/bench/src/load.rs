@@ -86,3 +86,17 @@ where
         p99_ms: pct(0.99),
     }
 }
+
+/// Runs a scenario `runs` times and keeps the run with the median throughput: the machine is
+/// shared and noisy, so one run is not a figure.
+pub async fn median_of<F>(runs: usize, base: &str, name: &str, clients: usize, duration: Duration, next_path: F) -> Figures
+where
+    F: Fn(usize) -> String + Send + Sync + Clone + 'static,
+{
+    let mut all = Vec::new();
+    for _ in 0..runs.max(1) {
+        all.push(run(base, name, clients, duration, next_path.clone()).await);
+    }
+    all.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    all.swap_remove(all.len() / 2)
+}

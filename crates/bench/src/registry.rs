@@ -15,6 +15,8 @@ pub struct Options {
     pub postgres_admin_url: Option<String>,
     pub clients: usize,
     pub seconds: u64,
+    /// Runs per scenario; the median run is reported.
+    pub runs: usize,
 }
 
 pub const ORGANISATIONS: usize = 5_000;
@@ -245,7 +247,7 @@ pub async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<Figure
     );
     let ids = data.pairing_ids.clone();
     figures.push(
-        load::run(&base, "pairing detail", opts.clients, duration, move |i| {
+        load::median_of(opts.runs, &base, "pairing detail", opts.clients, duration, move |i| {
             format!("/api/v1/pairings/{}", ids[i * 7919 % ids.len()])
         })
         .await,
@@ -299,8 +301,8 @@ pub async fn run(opts: Options) -> Result<String, String> {
         ));
     }
     report.push_str(&format!(
-        "registry: {ORGANISATIONS} organisations, {PAIRINGS} pairings, {FRAMEWORKS} frameworks, {USERS} users, every county; {} clients, {} s per scenario\n\n",
-        opts.clients, opts.seconds
+        "registry: {ORGANISATIONS} organisations, {PAIRINGS} pairings, {FRAMEWORKS} frameworks, {USERS} users, every county; {} clients; median of {} runs of {} s per scenario\n\n",
+        opts.clients, opts.runs, opts.seconds
     ));
     report.push_str("| engine | scenario | requests/s | p50 ms | p99 ms | errors | vs ceiling |\n|---|---|---:|---:|---:|---:|---:|\n");
     for (engine, url) in engines {

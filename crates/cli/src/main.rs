@@ -96,9 +96,12 @@ enum BenchCommand {
         /// Concurrent clients.
         #[arg(long, default_value_t = 32)]
         clients: usize,
-        /// Seconds per scenario.
-        #[arg(long, default_value_t = 5)]
+        /// Seconds per run of a scenario.
+        #[arg(long, default_value_t = 4)]
         seconds: u64,
+        /// Runs per scenario; the run with the median throughput is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
 }
 
@@ -198,11 +201,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             postgres_url,
             clients,
             seconds,
+            runs,
         }) => {
             let report = xietong_bench::registry::run(xietong_bench::registry::Options {
                 postgres_admin_url: postgres_url,
                 clients,
                 seconds,
+                runs,
             })
             .await?;
             println!("{report}");
