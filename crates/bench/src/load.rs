@@ -89,7 +89,14 @@ where
 
 /// Runs a scenario `runs` times and keeps the run with the median throughput: the machine is
 /// shared and noisy, so one run is not a figure.
-pub async fn median_of<F>(runs: usize, base: &str, name: &str, clients: usize, duration: Duration, next_path: F) -> Figures
+pub async fn median_of<F>(
+    runs: usize,
+    base: &str,
+    name: &str,
+    clients: usize,
+    duration: Duration,
+    next_path: F,
+) -> Figures
 where
     F: Fn(usize) -> String + Send + Sync + Clone + 'static,
 {

@@ -247,9 +247,14 @@ pub async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<Figure
     );
     let ids = data.pairing_ids.clone();
     figures.push(
-        load::median_of(opts.runs, &base, "pairing detail", opts.clients, duration, move |i| {
-            format!("/api/v1/pairings/{}", ids[i * 7919 % ids.len()])
-        })
+        load::median_of(
+            opts.runs,
+            &base,
+            "pairing detail",
+            opts.clients,
+            duration,
+            move |i| format!("/api/v1/pairings/{}", ids[i * 7919 % ids.len()]),
+        )
         .await,
     );
     let fws = data.framework_ids.clone();

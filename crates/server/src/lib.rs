@@ -22,7 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use xietong_core::calendar::store::CalendarCache;
-use xietong_core::web::{ui, AppState, Ui};
+use xietong_core::web::{problem, ui, AppState, Ui};
 use xietong_core::{Db, Error, Result};
 
 pub use config::Settings;
@@ -83,6 +83,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         .merge(xietong_core::web::pages::router())
         .merge(xietong_registry::pages::router())
         .merge(docs::router(openapi.clone()))
+        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             xietong_core::web::pages::html_errors,
@@ -100,6 +101,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
             settings.max_body_bytes,
         ))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             observability::panic_response,
         )))

@@ -165,6 +165,69 @@ impl IntoResponse for Error {
     }
 }
 
+/// Turns the plain-text refusals of the HTTP stack (a query string that does not parse, a path
+/// that is not a number, a body over the limit, a wrong method) into problem details too, so a
+/// client always gets the same shape of error.
+pub async fn plain_errors_as_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if status.as_u16() < 400
+        || content_type.starts_with(PROBLEM_JSON)
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (code, zh, en) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "请求体过大".to_string(),
+            "the request body is too large".to_string(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "此地址不支持该请求方法".to_string(),
+            "this method is not allowed here".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "content_type",
+            format!("请求内容类型不支持：{text}"),
+            format!("unsupported content type: {text}"),
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "找不到该地址".to_string(),
+            "no such address".to_string(),
+        ),
+        _ => (
+            "request_invalid",
+            format!("请求有误：{text}"),
+            format!("the request is wrong: {text}"),
+        ),
+    };
+    let mut problem = problem_of(&Error::BadRequest {
+        code,
+        message: Msg::new(zh, en),
+    });
+    problem.status = status.as_u16();
+    problem.title = status.canonical_reason().unwrap_or("Error").to_string();
+    let mut r = (status, axum::Json(&problem)).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Pages: the working-day calendar, user administration, the audit trail check.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use xietong_core::accounts::users;
 use xietong_core::audit;
@@ -9,7 +10,7 @@ use xietong_core::calendar::store;
 use xietong_core::domain::text;
 use xietong_core::error::Result;
 use xietong_core::permissions::{Action, Kind, Resource};
-use xietong_core::web::{AppState, Ctx};
+use xietong_core::web::{AppState, CsrfForm, Ctx};
 use xietong_core::write::require;
 
 #[derive(Deserialize, Default)]
@@ -25,9 +26,54 @@ pub async fn calendar(
     ctx: Ctx,
     Query(q): Query<CalendarQuery>,
 ) -> Result<Response> {
+    render_calendar(&s, &ctx, q.year, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarUpload {
+    #[serde(default)]
+    csv: String,
+}
+
+/// An admin pastes a year's calendar (the CSV an office publishes every winter) and loads it.
+pub async fn upload_calendar(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<CalendarUpload>,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    match store::import_csv(
+        &s.db,
+        actor,
+        &form.csv,
+        &format!("uploaded by {}", actor.username),
+    )
+    .await
+    {
+        Ok(years) => Ok(Redirect::to(&format!(
+            "/calendar?year={}",
+            years.first().copied().unwrap_or(2026)
+        ))
+        .into_response()),
+        Err(e) => {
+            let failure = super::form_failure(e, &ctx)?;
+            let message = failure.errors.into_values().next().or(failure.alert);
+            render_calendar(&s, &ctx, None, message, failure.status).await
+        }
+    }
+}
+
+async fn render_calendar(
+    s: &AppState,
+    ctx: &Ctx,
+    year: Option<i32>,
+    upload_error: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
     let cal = s.calendar.current(&s.db).await?;
     let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
-    let year = q.year.unwrap_or(today.year()).clamp(1949, 2100);
+    let year = year.unwrap_or(today.year()).clamp(1949, 2100);
     let entries: Vec<_> = cal
         .entries()
         .filter(|e| e.date.year() == year)
@@ -44,12 +90,12 @@ pub async fn calendar(
     let loaded = cal.is_loaded(year);
     let years = store::years(&s.db).await?;
     let today_working = cal.is_working_day(today);
-    Ok(ctx
-        .render(&s, "calendar.html", minijinja::context! {
-            year, loaded, entries, years,
-            today => text::format_date(today), today_working => today_working.value, today_provisional => today_working.provisional,
-        })?
-        .into_response())
+    let can_upload = super::may(ctx, Action::Create, &Resource::new(Kind::Calendar));
+    let values = minijinja::context! {
+        year, loaded, entries, years, can_upload, upload_error,
+        today => text::format_date(today), today_working => today_working.value, today_provisional => today_working.provisional,
+    };
+    Ok((status, ctx.render(s, "calendar.html", values)?).into_response())
 }
 
 pub async fn users(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {

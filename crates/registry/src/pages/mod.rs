@@ -2,12 +2,20 @@
 //! from the message files; problems on these routes become pages (core's error layer).
 
 mod admin;
-mod registry;
+mod frameworks;
+mod organisations;
+mod pairings;
+mod regions;
 
-use axum::routing::get;
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::Router;
-use xietong_core::error::{Error, FieldError};
-use xietong_core::web::{AppState, Lang};
+use xietong_core::error::Error;
+use xietong_core::permissions::{decide, Action, Decision, Resource};
+use xietong_core::web::problem::problem_of;
+use xietong_core::web::{AppState, Ctx};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
@@ -36,6 +44,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "organisation.html",
         include_str!("../../templates/organisation.html"),
     ),
+    (
+        "organisation_form.html",
+        include_str!("../../templates/organisation_form.html"),
+    ),
     ("regions.html", include_str!("../../templates/regions.html")),
     (
         "calendar.html",
@@ -47,37 +59,77 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(registry::home))
-        .route("/frameworks", get(registry::frameworks))
-        .route("/frameworks/{id}", get(registry::framework))
+        .route("/", get(frameworks::home))
+        .route("/frameworks", get(frameworks::list))
+        .route("/frameworks/{id}", get(frameworks::detail))
+        .route("/pairings", get(pairings::list).post(pairings::create))
+        .route("/pairings/new", get(pairings::new_form))
         .route(
-            "/pairings",
-            get(registry::pairings).post(registry::create_pairing),
+            "/pairings/{id}",
+            get(pairings::detail).post(pairings::update),
         )
-        .route("/pairings/new", get(registry::new_pairing))
-        .route("/pairings/{id}", get(registry::pairing))
-        .route("/organisations", get(registry::organisations))
-        .route("/organisations/{id}", get(registry::organisation))
-        .route("/regions", get(registry::regions))
-        .route("/calendar", get(admin::calendar))
+        .route("/pairings/{id}/edit", get(pairings::edit_form))
+        .route("/pairings/{id}/delete", post(pairings::delete))
+        .route(
+            "/organisations",
+            get(organisations::list).post(organisations::create),
+        )
+        .route("/organisations/new", get(organisations::new_form))
+        .route(
+            "/organisations/{id}",
+            get(organisations::detail).post(organisations::update),
+        )
+        .route("/organisations/{id}/edit", get(organisations::edit_form))
+        .route("/regions", get(regions::regions))
+        .route(
+            "/calendar",
+            get(admin::calendar).post(admin::upload_calendar),
+        )
         .route("/admin/users", get(admin::users))
         .route("/audit", get(admin::audit))
 }
 
-/// Field errors keyed by field, in the page's language, for inline display in forms.
-pub fn field_errors(err: &Error, lang: Lang) -> Option<std::collections::BTreeMap<String, String>> {
-    match err {
-        Error::Invalid(fields) => Some(
-            fields
+/// How a failed form submission is shown: field errors inline, or one alert above the form.
+pub struct FormFailure {
+    pub errors: BTreeMap<String, String>,
+    pub alert: Option<String>,
+    pub status: StatusCode,
+}
+
+/// Splits the errors a form shows itself from those that become an error page.
+pub fn form_failure(err: Error, ctx: &Ctx) -> Result<FormFailure, Error> {
+    match &err {
+        Error::Invalid(fields) => Ok(FormFailure {
+            errors: fields
                 .iter()
-                .map(|f: &FieldError| {
+                .map(|f| {
                     (
                         f.field.clone(),
-                        lang.pick(&f.message.zh, &f.message.en).to_string(),
+                        ctx.lang.pick(&f.message.zh, &f.message.en).to_string(),
                     )
                 })
                 .collect(),
-        ),
-        _ => None,
+            alert: None,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        }),
+        Error::Conflict { .. } => {
+            let p = problem_of(&err);
+            Ok(FormFailure {
+                errors: BTreeMap::new(),
+                alert: Some(ctx.lang.pick(&p.message_zh, &p.message_en).to_string()),
+                status: StatusCode::CONFLICT,
+            })
+        }
+        _ => Err(err),
     }
+}
+
+/// Whether the signed-in user may do `action` on `resource` (to show or hide buttons).
+pub fn may(ctx: &Ctx, action: Action, resource: &Resource) -> bool {
+    ctx.actor.is_some() && decide(ctx.actor.as_ref(), action, resource) == Decision::Allow
+}
+
+/// A query-string value, percent-encoded, for links that keep the current filters.
+pub fn enc(s: Option<&str>) -> String {
+    urlencoding::encode(s.unwrap_or("")).into_owned()
 }

@@ -74,7 +74,7 @@ async fn malformed_requests_get_clear_problems_and_change_nothing(app: TestApp) 
         "长".repeat(100_000)
     );
     let r = post(huge.into_bytes(), "application/json").await.unwrap();
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    expect_problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     let long = app
         .post_json(
             "/api/v1/organisations",

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod calendar;
+mod forms;
 mod openapi;
 mod pages;
 mod registry;
