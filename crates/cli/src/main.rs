@@ -46,6 +46,9 @@ enum Command {
     /// Measure performance on generated data (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// China's working-day calendar (工作日历).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -103,6 +106,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Load (or replace) whole years from a CSV file `date,kind,name_zh,name_en`
+    /// (kind: holiday = day off, workday = adjusted working day on a weekend).
+    Load { file: std::path::PathBuf },
+    /// List the years whose official calendar is loaded.
+    Years,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +209,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Backup { file } => backup(settings, file).await,
+        Command::Calendar(cmd) => calendar(settings, cmd).await,
         Command::Bench(BenchCommand::Registry {
             postgres_url,
             clients,
@@ -367,6 +380,40 @@ fn describe(e: xietong_core::Error) -> String {
             format!("{} ({})", p.message_en, p.code)
         }
     }
+}
+
+async fn calendar(settings: Settings, cmd: CalendarCommand) -> Result<ExitCode, String> {
+    let db = xietong_server::prepare_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    match cmd {
+        CalendarCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let source = format!(
+                "file {}",
+                file.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+            );
+            let years = xietong_core::calendar::store::import_csv(
+                &db,
+                &Actor::system("cli"),
+                &text,
+                &source,
+            )
+            .await
+            .map_err(describe)?;
+            println!("calendar loaded for {years:?}");
+        }
+        CalendarCommand::Years => {
+            for (year, source, loaded_at) in xietong_core::calendar::store::years(&db)
+                .await
+                .map_err(describe)?
+            {
+                println!("{year}  {loaded_at}  {source}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn backup(settings: Settings, file: std::path::PathBuf) -> Result<ExitCode, String> {

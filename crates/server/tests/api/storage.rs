@@ -69,3 +69,14 @@ async fn tampering_with_the_audit_trail_is_detected(app: TestApp) {
         "{breaches:?}"
     );
 }
+
+on_both_engines!(health_and_metrics_answer);
+
+async fn health_and_metrics_answer(app: TestApp) {
+    let health: serde_json::Value = app.get("/healthz", None).await.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    app.get("/api/v1/pairings", None).await;
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metrics.contains("xietong_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("route=\"/api/v1/pairings\""), "{metrics}");
+}

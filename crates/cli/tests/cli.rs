@@ -1,5 +1,7 @@
-//! Killing the server with SIGKILL in the middle of a stream of writes loses no acknowledged
-//! write and leaves an audit chain that verifies — on SQLite, and on PostgreSQL when configured.
+//! The `xietong` binary as an operator uses it: killing the server with SIGKILL in the middle of
+//! a stream of writes loses no acknowledged write and leaves an audit chain that verifies (on
+//! SQLite, and on PostgreSQL when configured); `audit verify` names tampered records;
+//! `calendar load` refuses a bad file.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -207,4 +209,47 @@ async fn audit_verify_names_tampered_records_and_fails() {
     let out = String::from_utf8_lossy(&bad.stdout);
     assert!(!bad.status.success());
     assert!(out.contains("Altered { seq: 5 }"), "{out}");
+}
+
+#[test]
+fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.join(format!("calendar_{:016x}.db", rand::random::<u64>()))
+            .display()
+    );
+    let good = dir.join(format!("cal_{:016x}.csv", rand::random::<u64>()));
+    std::fs::write(
+        &good,
+        "date,kind,name_zh,name_en\n2027-01-01,holiday,元旦,New Year's Day\n",
+    )
+    .unwrap();
+    let bad = dir.join(format!("cal_{:016x}.csv", rand::random::<u64>()));
+    std::fs::write(
+        &bad,
+        "date,kind,name_zh,name_en\n2027-13-01,holiday,元旦,New Year's Day\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", &url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["calendar", "load", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(run(&["calendar", "load", good.to_str().unwrap()])
+        .status
+        .success());
+    let years = String::from_utf8_lossy(&run(&["calendar", "years"]).stdout).to_string();
+    assert!(years.contains("2027") && years.contains("2023"), "{years}");
 }
