@@ -461,3 +461,152 @@ mod tests {
         assert_eq!(errors[0].code, "parties_too_few");
     }
 }
+
+/// Changes a framework (its coordinators, admins). Its parties may change only so far as every
+/// existing pairing still lies inside them.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &FrameworkInput,
+) -> Result<FrameworkDetail> {
+    let v = input.parse()?;
+    let before = detail(db, id).await?;
+    for (i, code) in v.parties.iter().enumerate() {
+        regions::require_known(db, &format!("parties[{i}]"), code).await?;
+    }
+    let mut w = db.write(actor).await?;
+    w.authorize(Action::Update, &before.framework.resource())?;
+    let stranded: Vec<(String, String)> =
+        sqlx::query_as("SELECT party_a, party_b FROM pairings WHERE framework_id = $1")
+            .bind(id)
+            .fetch_all(w.conn())
+            .await?;
+    for (a, b) in stranded {
+        for code in [a, b] {
+            let inside = RegionCode::parse(&code)
+                .map(|c| v.parties.iter().any(|p| c.is_within(p)))
+                .unwrap_or(false);
+            if !inside {
+                return Err(Error::invalid(
+                    "parties",
+                    "parties_strand_pairing",
+                    format!("已有结对的参与方 {code} 将不再属于该协作机制，请先调整该结对"),
+                    format!("the paired party {code} would fall outside the framework; change that pairing first"),
+                ));
+            }
+        }
+    }
+    sqlx::query(
+        "UPDATE frameworks SET key = $1, name_zh = $2, name_en = $3, kind = $4, description_zh = $5, description_en = $6,
+                started_on = $7, owner_org_id = $8, public = $9, updated_at = $10 WHERE id = $11",
+    )
+    .bind(&v.key)
+    .bind(&v.name_zh)
+    .bind(&v.name_en)
+    .bind(&v.kind)
+    .bind(&v.description_zh)
+    .bind(&v.description_en)
+    .bind(&v.started_on)
+    .bind(v.owner_org_id.or(before.framework.owner_org_id))
+    .bind(v.public as i64)
+    .bind(crate::clock::now_rfc3339())
+    .bind(id)
+    .execute(w.conn())
+    .await
+    .map_err(|e| Error::from(e).on_unique("framework_key_taken", "该代码已被其他协作机制使用", "another framework already uses this key"))?;
+    sqlx::query("DELETE FROM framework_parties WHERE framework_id = $1")
+        .bind(id)
+        .execute(w.conn())
+        .await?;
+    for code in &v.parties {
+        sqlx::query("INSERT INTO framework_parties (framework_id, region_code) VALUES ($1, $2)")
+            .bind(id)
+            .bind(code.as_str())
+            .execute(w.conn())
+            .await?;
+    }
+    let summary = |f: &Framework, parties: Vec<String>| serde_json::json!({"key": f.key, "name_zh": f.name_zh, "name_en": f.name_en, "kind": f.kind, "public": f.public, "parties": parties});
+    let before_json = summary(
+        &before.framework,
+        before.parties.iter().map(|r| r.code.clone()).collect(),
+    );
+    let after_json = serde_json::json!({
+        "key": v.key, "name_zh": v.name_zh, "name_en": v.name_en, "kind": v.kind, "public": v.public as i64,
+        "parties": v.parties.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+    });
+    w.record(Change::updated("framework", id, before_json, after_json))
+        .await?;
+    w.commit().await?;
+    detail(db, id).await
+}
+
+/// What the framework form sends: the parties as one line of codes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkForm {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub name_zh: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub description_zh: String,
+    #[serde(default)]
+    pub description_en: String,
+    #[serde(default)]
+    pub started_on: String,
+    /// Region codes separated by spaces, commas or 、.
+    #[serde(default)]
+    pub parties: String,
+    /// Present (any value) when the checkbox is ticked.
+    #[serde(default)]
+    pub public: Option<String>,
+}
+
+impl From<FrameworkForm> for FrameworkInput {
+    fn from(f: FrameworkForm) -> Self {
+        FrameworkInput {
+            key: f.key,
+            name_zh: f.name_zh,
+            name_en: f.name_en,
+            kind: f.kind,
+            description_zh: f.description_zh,
+            description_en: f.description_en,
+            started_on: f.started_on,
+            parties: f
+                .parties
+                .split([' ', ',', '，', '、', '\n', '\t'])
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().to_string())
+                .collect(),
+            owner_org_id: None,
+            public: f.public.is_some(),
+        }
+    }
+}
+
+impl From<&FrameworkDetail> for FrameworkForm {
+    fn from(d: &FrameworkDetail) -> Self {
+        let f = &d.framework;
+        FrameworkForm {
+            key: f.key.clone(),
+            name_zh: f.name_zh.clone(),
+            name_en: f.name_en.clone(),
+            kind: f.kind.clone(),
+            description_zh: f.description_zh.clone(),
+            description_en: f.description_en.clone(),
+            started_on: f.started_on.clone().unwrap_or_default(),
+            parties: d
+                .parties
+                .iter()
+                .map(|r| r.code.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+            public: (f.public != 0).then(|| "on".to_string()),
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organisation, update_organisation))
         .routes(routes!(organisation_history))
         .routes(routes!(list_frameworks, create_framework))
-        .routes(routes!(get_framework))
+        .routes(routes!(get_framework, update_framework))
         .routes(routes!(add_body))
         .routes(routes!(list_pairings, create_pairing))
         .routes(routes!(get_pairing, update_pairing, delete_pairing))
@@ -207,6 +207,20 @@ async fn get_framework(
         &detail.framework.resource(),
     )?;
     Ok(Json(detail))
+}
+
+/// Change a framework (its coordinators, admins); parties may shrink only around existing pairings.
+#[utoipa::path(put, path = "/api/v1/frameworks/{id}", tag = "registry", params(("id" = i64, Path)), request_body = FrameworkInput,
+    responses((status = 200, body = FrameworkDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_framework(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<FrameworkInput>,
+) -> Result<Json<FrameworkDetail>> {
+    let f = frameworks::update(&s.db, ctx.actor()?, id, &input).await?;
+    s.frameworks.invalidate();
+    Ok(Json(f))
 }
 
 /// Add a governance body to a framework (its coordinators, admins).

@@ -60,8 +60,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(frameworks::home))
-        .route("/frameworks", get(frameworks::list))
-        .route("/frameworks/{id}", get(frameworks::detail))
+        .route(
+            "/frameworks",
+            get(frameworks::list).post(frameworks::create),
+        )
+        .route("/frameworks/new", get(frameworks::new_form))
+        .route(
+            "/frameworks/{id}",
+            get(frameworks::detail).post(frameworks::update),
+        )
+        .route("/frameworks/{id}/edit", get(frameworks::edit_form))
         .route("/pairings", get(pairings::list).post(pairings::create))
         .route("/pairings/new", get(pairings::new_form))
         .route(

@@ -15,6 +15,7 @@ on_both_engines!(
     users_outside_the_scope_are_refused_and_nothing_changes,
     staff_edit_only_their_own_organisation,
     anonymous_visitors_see_only_public_frameworks,
+    a_coordinator_edits_a_framework_but_cannot_strand_its_pairings,
 );
 
 async fn a_region_lists_its_pairings_in_every_framework(app: TestApp) {
@@ -346,4 +347,57 @@ async fn anonymous_visitors_see_only_public_frameworks(app: TestApp) {
         "unauthenticated",
     )
     .await;
+}
+
+async fn a_coordinator_edits_a_framework_but_cannot_strand_its_pairings(app: TestApp) {
+    let cy = app.framework_id("CY").await;
+    let coordinator = app
+        .token_for("cy.editor", Role::Coordinator, Some("CY"), None)
+        .await;
+    let outsider = app
+        .token_for("ly.editor", Role::Coordinator, Some("LY"), None)
+        .await;
+    let mut input = json!({"key": "CY", "name_zh": "成渝地区双城经济圈", "name_en": "Chengdu–Chongqing Twin-City Economic Circle",
+        "kind": "economic_circle", "parties": ["510000", "500000"], "description_zh": "三级运作机制", "started_on": "2020-03-17"});
+    let r = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/frameworks/{cy}"),
+            &coordinator,
+            &input,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let detail: Value = r.json().await.unwrap();
+    assert_eq!(detail["description_zh"], "三级运作机制");
+
+    let before = app.fingerprint().await;
+    input["parties"] = json!(["500000", "510100"]);
+    let r = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/frameworks/{cy}"),
+            &coordinator,
+            &input,
+        )
+        .await;
+    let body = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["code"], "parties_strand_pairing");
+    let r = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/frameworks/{cy}"),
+            &outsider,
+            &input,
+        )
+        .await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(app.fingerprint().await, before);
+    let history: Value = app
+        .get(&format!("/api/v1/frameworks/{cy}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["parties"].as_array().unwrap().len(), 2);
 }
