@@ -164,7 +164,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let db = xietong_core::Db::connect(&settings.database_url, 2)
                 .await
                 .map_err(|e| e.to_string())?;
-            let n = xietong_core::db::migrate::run(&db)
+            let n = xietong_server::migrate(&db)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{n} migration(s) applied");

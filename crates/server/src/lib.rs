@@ -38,10 +38,20 @@ pub use config::Settings;
 )]
 struct ApiDoc;
 
+/// Every crate's migrations; the server is where they meet.
+pub fn migrations() -> Vec<&'static [xietong_core::db::migrate::Migration]> {
+    vec![xietong_core::db::migrate::MIGRATIONS]
+}
+
+/// Applies every pending migration of every crate; returns how many ran.
+pub async fn migrate(db: &Db) -> Result<usize> {
+    xietong_core::db::migrate::run(db, &migrations()).await
+}
+
 /// Connects to the database, applies migrations and seeds the shipped reference data.
 pub async fn prepare_database(settings: &Settings) -> Result<Db> {
     let db = Db::connect(&settings.database_url, settings.max_connections).await?;
-    xietong_core::db::migrate::run(&db).await?;
+    migrate(&db).await?;
     xietong_core::registry::regions::seed(&db).await?;
     xietong_core::calendar::store::seed(&db).await?;
     Ok(db)

@@ -16,7 +16,7 @@ async fn both_engines_end_with_the_same_schema() {
         let db = xietong_core::Db::connect(&fresh_database_url(engine).await, 2)
             .await
             .unwrap();
-        xietong_core::db::migrate::run(&db).await.unwrap();
+        xietong_server::migrate(&db).await.unwrap();
         shapes.push(xietong_core::db::migrate::schema_shape(&db).await.unwrap());
     }
     assert!(shapes[0].len() > 50);
@@ -28,16 +28,17 @@ async fn migrations_are_idempotent_and_edits_are_refused() {
     let db = xietong_core::Db::connect(&fresh_database_url(Engine::Sqlite).await, 2)
         .await
         .unwrap();
-    assert_eq!(
-        xietong_core::db::migrate::run(&db).await.unwrap(),
-        xietong_core::db::migrate::MIGRATIONS.len()
-    );
-    assert_eq!(xietong_core::db::migrate::run(&db).await.unwrap(), 0);
+    let all: usize = xietong_server::migrations()
+        .iter()
+        .map(|set| set.len())
+        .sum();
+    assert_eq!(xietong_server::migrate(&db).await.unwrap(), all);
+    assert_eq!(xietong_server::migrate(&db).await.unwrap(), 0);
     sqlx::query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         .execute(db.pool())
         .await
         .unwrap();
-    let err = xietong_core::db::migrate::run(&db).await.unwrap_err();
+    let err = xietong_server::migrate(&db).await.unwrap_err();
     assert!(err.to_string().contains("edited"), "{err}");
 }
 
