@@ -72,13 +72,13 @@ impl Actor {
         self.grants.iter().any(|g| g.role == Role::Admin)
     }
 
-    fn has_role_in(&self, role: Role, framework_id: i64) -> bool {
+    pub fn has_role_in(&self, role: Role, framework_id: i64) -> bool {
         self.grants
             .iter()
             .any(|g| g.role == role && g.framework_id == Some(framework_id))
     }
 
-    fn has_role(&self, role: Role) -> bool {
+    pub fn has_role(&self, role: Role) -> bool {
         self.grants.iter().any(|g| g.role == role)
     }
 
@@ -113,6 +113,9 @@ pub enum Kind {
     User,
     Calendar,
     Audit,
+    /// A framework-scoped record of a feature crate (a task, a project, a report…): read by the
+    /// framework's readers, written by its coordinators or the owning organisation's staff.
+    Record,
 }
 
 /// The facts about a record that decisions depend on.
@@ -212,7 +215,7 @@ fn may_write(actor: &Actor, action: Action, r: &Resource) -> bool {
                 owns(actor, r) && (actor.has_role(Role::Staff) || actor.has_role(Role::Coordinator))
             }
         },
-        Kind::Framework | Kind::Body | Kind::Pairing => {
+        Kind::Framework | Kind::Body | Kind::Pairing | Kind::Record => {
             r.frameworks
                 .iter()
                 .any(|f| actor.has_role_in(Role::Coordinator, *f))

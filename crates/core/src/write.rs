@@ -45,6 +45,19 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
+    /// Records a decision a feature crate's own permission module made (for rules core's
+    /// `decide` does not know, such as "staff of any co-owning organisation").
+    pub fn authorize_decision(&mut self, decision: Decision) -> Result<()> {
+        match decision {
+            Decision::Allow => {
+                self.authorized = true;
+                Ok(())
+            }
+            Decision::NeedsLogin => Err(Error::Unauthenticated),
+            Decision::Deny => Err(Error::Forbidden),
+        }
+    }
+
     pub fn actor(&self) -> &Actor {
         self.actor
     }

@@ -34,13 +34,17 @@ pub use config::Settings;
         (name = "registry", description = "Regions, organisations, frameworks, pairings"),
         (name = "accounts", description = "Sessions, API tokens, users, audit"),
         (name = "calendar", description = "China's working-day calendar"),
+        (name = "supervision", description = "Meetings, decisions, task books, progress reports, lag alerts"),
     )
 )]
 struct ApiDoc;
 
 /// Every crate's migrations; the server is where they meet.
 pub fn migrations() -> Vec<&'static [xietong_core::db::migrate::Migration]> {
-    vec![xietong_core::db::migrate::MIGRATIONS]
+    vec![
+        xietong_core::db::migrate::MIGRATIONS,
+        xietong_supervision::MIGRATIONS,
+    ]
 }
 
 /// Applies every pending migration of every crate; returns how many ran.
@@ -70,6 +74,7 @@ pub fn ui_parts() -> Vec<ui::UiPart> {
     vec![
         ui::core_part(),
         xietong_registry::ui_part(),
+        xietong_supervision::ui_part(),
         docs::ui_part(),
     ]
 }
@@ -87,11 +92,13 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     };
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())
+        .merge(xietong_supervision::api::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let pages = Router::new()
         .merge(xietong_core::web::pages::router())
         .merge(xietong_registry::pages::router())
+        .merge(xietong_supervision::pages::router())
         .merge(docs::router(openapi.clone()))
         .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(axum::middleware::from_fn_with_state(

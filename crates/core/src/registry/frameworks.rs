@@ -237,6 +237,20 @@ impl FrameworkCache {
             .ok_or_else(|| Error::not_found("framework", id))
     }
 
+    /// Ids of the frameworks whose records the actor may list; `None` means all (admins).
+    pub async fn visible_ids(&self, db: &Db, actor: Option<&Actor>) -> Result<Option<Vec<i64>>> {
+        if actor.is_some_and(|a| a.is_admin()) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.visible(db, actor)
+                .await?
+                .into_iter()
+                .map(|f| f.id)
+                .collect(),
+        ))
+    }
+
     /// The frameworks an actor may see (see [`visible_in`]).
     pub async fn visible(&self, db: &Db, actor: Option<&Actor>) -> Result<Vec<Framework>> {
         Ok(visible_in(&self.all(db).await?, actor))

@@ -239,17 +239,7 @@ async fn add_body(
 
 /// The frameworks whose pairings the caller may list; `None` means all.
 pub async fn visible_ids(s: &AppState, ctx: &Ctx) -> Result<Option<Vec<i64>>> {
-    if ctx.actor.as_ref().is_some_and(|a| a.is_admin()) {
-        return Ok(None);
-    }
-    Ok(Some(
-        s.frameworks
-            .visible(&s.db, ctx.actor.as_ref())
-            .await?
-            .into_iter()
-            .map(|f| f.id)
-            .collect(),
-    ))
+    s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await
 }
 
 /// List pairings; `region=<code>` gives every pairing that region is a party to, in any framework.

@@ -12,3 +12,4 @@ mod openapi;
 mod pages;
 mod registry;
 mod storage;
+mod supervision;

@@ -1,0 +1,30 @@
+//! Closed-loop supervision (闭环落实): meetings of the governance bodies and their decisions,
+//! task books with owners, milestones and monthly progress reports, statuses derived by rule,
+//! and the lag sweep that raises and settles alerts.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+
+pub mod domain;
+pub mod pages;
+pub mod permissions;
+pub mod store;
+
+use xietong_core::db::migrate::Migration;
+use xietong_core::web::UiPart;
+
+/// Supervision's migrations (versions 1000–1999).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1000,
+    name: "supervision",
+    sql: include_str!("../migrations/1000_supervision.sql"),
+}];
+
+pub fn ui_part() -> UiPart {
+    UiPart {
+        templates: pages::TEMPLATES,
+        messages_zh: include_str!("../locales/zh.toml"),
+        messages_en: include_str!("../locales/en.toml"),
+    }
+}

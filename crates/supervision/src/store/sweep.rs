@@ -1,0 +1,238 @@
+//! The lag sweep: derives every open task's lags, opens an alert for each new one, closes the
+//! alerts of tasks that caught up, and stores the derived statuses — in one transaction, so a
+//! sweep killed midway leaves nothing half-made. Running it twice changes nothing the second time.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use time::Date;
+use xietong_core::audit::Change;
+use xietong_core::domain::text;
+use xietong_core::error::{Error, Result};
+use xietong_core::permissions::{Actor, Decision, Role};
+use xietong_core::Db;
+
+use crate::domain::{self, Lag, LagRules};
+use crate::store::tasks::facts_of;
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct SweepOutcome {
+    pub tasks: usize,
+    pub opened: usize,
+    pub closed: usize,
+    pub statuses_changed: usize,
+    /// True when another instance already ran this scheduled slot.
+    pub skipped: bool,
+}
+
+fn rule_of(lag: &Lag) -> &'static str {
+    match lag {
+        Lag::PastDeadline => "past_deadline",
+        Lag::ReportMissing { .. } => "report_missing",
+        Lag::MilestoneOverdue { .. } => "milestone_overdue",
+        Lag::Behind { .. } => "behind",
+    }
+}
+
+fn describe(lag: &Lag, deadline: &str) -> (String, String) {
+    match lag {
+        Lag::PastDeadline => (
+            format!("已过截止日期 {deadline} 仍未完成"),
+            format!("past its deadline {deadline} and not done"),
+        ),
+        Lag::ReportMissing { period } => (
+            format!("{period} 进度未按时报送"),
+            format!("no progress report for {period}"),
+        ),
+        Lag::MilestoneOverdue { count } => (
+            format!("{count} 个节点逾期未完成"),
+            format!("{count} milestone(s) overdue"),
+        ),
+        Lag::Behind { expected, reported } => (
+            format!("进度 {reported}% 落后于时序进度 {expected}%"),
+            format!("reported {reported}% against {expected}% of its time elapsed"),
+        ),
+    }
+}
+
+/// Who may run the sweep by hand: admins and coordinators (it only derives, never decides).
+pub fn may_run(actor: &Actor) -> Decision {
+    if actor.is_admin() || actor.has_role(Role::Coordinator) {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
+}
+
+type TaskRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+
+/// Runs the sweep for `today`. With a `slot` (e.g. `2026-11-29`), a slot already run by any
+/// instance is skipped: the database's unique key, not process memory, decides.
+pub async fn run(
+    db: &Db,
+    actor: &Actor,
+    today: Date,
+    slot: Option<&str>,
+    rules: &LagRules,
+) -> Result<SweepOutcome> {
+    let mut w = db.write(actor).await?;
+    w.authorize_decision(may_run(actor))?;
+    if let Some(slot) = slot {
+        let inserted = sqlx::query("INSERT INTO sweep_runs (slot, started_at) VALUES ($1, $2) ON CONFLICT (slot) DO NOTHING")
+            .bind(slot)
+            .bind(xietong_core::clock::now_rfc3339())
+            .execute(w.conn())
+            .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(SweepOutcome {
+                skipped: true,
+                ..Default::default()
+            });
+        }
+    }
+    let tasks: Vec<TaskRow> = sqlx::query_as(
+        "SELECT id, framework_id, lead_org_id, start_on, deadline, status, latest_percent, latest_period FROM tasks WHERE resolution IS NULL",
+    )
+    .fetch_all(w.conn())
+    .await?;
+    let overdue: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT task_id, COUNT(*) FROM milestones WHERE done_on IS NULL AND due_on < $1 GROUP BY task_id",
+    )
+    .bind(text::format_date(today))
+    .fetch_all(w.conn())
+    .await?;
+    let overdue: HashMap<i64, i64> = overdue.into_iter().collect();
+    let open: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, rule, subject_id FROM alerts WHERE subject_kind = 'task' AND closed_at IS NULL",
+    )
+    .fetch_all(w.conn())
+    .await?;
+
+    let now = xietong_core::clock::now_rfc3339();
+    let mut wanted: HashSet<(String, i64)> = HashSet::new();
+    let mut outcome = SweepOutcome {
+        tasks: tasks.len(),
+        ..Default::default()
+    };
+    let open_keys: HashSet<(String, i64)> = open
+        .iter()
+        .map(|(_, rule, task)| (rule.clone(), *task))
+        .collect();
+    for (id, framework_id, lead, start_on, deadline, stored_status, percent, period) in &tasks {
+        let latest = match (percent, period) {
+            (Some(p), Some(per)) => Some((*p, per.as_str())),
+            _ => None,
+        };
+        let facts = facts_of(
+            start_on,
+            deadline,
+            None,
+            latest,
+            overdue.get(id).copied().unwrap_or(0) as usize,
+        )?;
+        let status = domain::status(&facts, today, rules);
+        if status.as_str() != stored_status {
+            sqlx::query("UPDATE tasks SET status = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+            outcome.statuses_changed += 1;
+        }
+        for lag in domain::lags(&facts, today, rules) {
+            let key = (rule_of(&lag).to_string(), *id);
+            if !open_keys.contains(&key) {
+                let (zh, en) = describe(&lag, deadline);
+                sqlx::query(
+                    "INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at)
+                     VALUES ($1, 'task', $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key.0)
+                .bind(id)
+                .bind(framework_id)
+                .bind(lead)
+                .bind(zh)
+                .bind(en)
+                .bind(&now)
+                .execute(w.conn())
+                .await
+                .map_err(|e| Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists"))?;
+                outcome.opened += 1;
+            }
+            wanted.insert(key);
+        }
+    }
+    for (alert_id, rule, task) in &open {
+        if !wanted.contains(&(rule.clone(), *task)) {
+            sqlx::query("UPDATE alerts SET closed_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(alert_id)
+                .execute(w.conn())
+                .await?;
+            outcome.closed += 1;
+        }
+    }
+    if let Some(slot) = slot {
+        sqlx::query(
+            "UPDATE sweep_runs SET finished_at = $1, opened = $2, closed = $3 WHERE slot = $4",
+        )
+        .bind(&now)
+        .bind(outcome.opened as i64)
+        .bind(outcome.closed as i64)
+        .bind(slot)
+        .execute(w.conn())
+        .await?;
+    }
+    w.record(Change::created("sweep", text::format_date(today), &outcome))
+        .await?;
+    w.commit().await?;
+    Ok(outcome)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: i64,
+    pub rule: String,
+    pub subject_kind: String,
+    pub subject_id: i64,
+    pub framework_id: i64,
+    pub unit_org_id: Option<i64>,
+    pub details_zh: String,
+    pub details_en: String,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+}
+
+/// Alerts of a task, newest first.
+pub async fn alerts_of_task(db: &Db, task_id: i64) -> Result<Vec<Alert>> {
+    Ok(sqlx::query_as(
+        "SELECT id, rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at, closed_at
+           FROM alerts WHERE subject_kind = 'task' AND subject_id = $1 ORDER BY opened_at DESC, id DESC",
+    )
+    .bind(task_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Open alerts, optionally of one framework.
+pub async fn open_alerts(db: &Db, framework: Option<i64>) -> Result<Vec<Alert>> {
+    let mut f = xietong_core::db::filter::Filter::new();
+    f.raw("closed_at IS NULL");
+    if let Some(id) = framework {
+        f.int("framework_id = ?", id);
+    }
+    let sql = format!(
+        "SELECT id, rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at, closed_at FROM alerts {} ORDER BY opened_at DESC, id DESC",
+        f.sql()
+    );
+    Ok(f.bind_as(sqlx::query_as(&sql)).fetch_all(db.pool()).await?)
+}
