@@ -426,6 +426,26 @@ pub struct DemoSummary {
     pub pairings: usize,
 }
 
+/// The demo organisations' keys and their ids in this database (for feature crates' demo data,
+/// which refers to organisations by the keys of `registry.toml`).
+pub async fn organisation_ids(db: &Db) -> Result<HashMap<String, i64>> {
+    let file: DemoFile =
+        toml::from_str(REGISTRY_TOML).map_err(|e| Error::Config(format!("demo registry: {e}")))?;
+    let mut out = HashMap::new();
+    for o in file.organisations {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM organisations WHERE name_zh = $1 AND region_code = $2")
+                .bind(&o.name_zh)
+                .bind(&o.region)
+                .fetch_optional(db.pool())
+                .await?;
+        if let Some((id,)) = row {
+            out.insert(o.key, id);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

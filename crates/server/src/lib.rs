@@ -67,6 +67,8 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
         return Ok(false);
     }
     xietong_core::demo::load(db).await?;
+    let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
+    xietong_supervision::demo::load(db, today).await?;
     Ok(true)
 }
 

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod demo;
 
 pub mod domain;
 pub mod pages;
