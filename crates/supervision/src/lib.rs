@@ -8,6 +8,7 @@ pub mod api;
 pub mod demo;
 
 pub mod domain;
+pub mod letters_rules;
 pub mod pages;
 pub mod permissions;
 pub mod store;
@@ -16,11 +17,18 @@ use xietong_core::db::migrate::Migration;
 use xietong_core::web::UiPart;
 
 /// Supervision's migrations (versions 1000–1999).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1000,
-    name: "supervision",
-    sql: include_str!("../migrations/1000_supervision.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1000,
+        name: "supervision",
+        sql: include_str!("../migrations/1000_supervision.sql"),
+    },
+    Migration {
+        version: 1001,
+        name: "letters",
+        sql: include_str!("../migrations/1001_letters.sql"),
+    },
+];
 
 pub fn ui_part() -> UiPart {
     UiPart {

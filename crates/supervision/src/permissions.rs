@@ -78,3 +78,41 @@ mod tests {
         assert_eq!(manage(Some(&s), 7), Decision::Deny);
     }
 }
+
+/// Acknowledge or answer a letter addressed to `addressee`: its staff (and admins).
+pub fn answer(actor: Option<&Actor>, addressee: i64) -> Decision {
+    match actor {
+        None => Decision::NeedsLogin,
+        Some(a) if a.is_admin() => Decision::Allow,
+        Some(a)
+            if a.organisation_id == Some(addressee)
+                && (a.has_role(Role::Staff) || a.has_role(Role::Coordinator)) =>
+        {
+            Decision::Allow
+        }
+        Some(_) => Decision::Deny,
+    }
+}
+
+#[cfg(test)]
+mod letter_tests {
+    use super::*;
+    use xietong_core::permissions::Grant;
+
+    #[test]
+    fn only_the_addressee_answers() {
+        let staff = Actor {
+            user_id: Some(1),
+            username: "s".into(),
+            display_name: "s".into(),
+            organisation_id: Some(5),
+            grants: vec![Grant {
+                role: Role::Staff,
+                framework_id: Some(1),
+            }],
+        };
+        assert_eq!(answer(Some(&staff), 5), Decision::Allow);
+        assert_eq!(answer(Some(&staff), 6), Decision::Deny);
+        assert_eq!(answer(None, 5), Decision::NeedsLogin);
+    }
+}

@@ -28,6 +28,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/framework.html"),
     ),
     (
+        "framework_form.html",
+        include_str!("../../templates/framework_form.html"),
+    ),
+    (
         "pairings.html",
         include_str!("../../templates/pairings.html"),
     ),
@@ -140,4 +144,19 @@ pub fn may(ctx: &Ctx, action: Action, resource: &Resource) -> bool {
 /// A query-string value, percent-encoded, for links that keep the current filters.
 pub fn enc(s: Option<&str>) -> String {
     urlencoding::encode(s.unwrap_or("")).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            assert!(
+                super::TEMPLATES.iter().any(|(n, _)| *n == name),
+                "{name} is not in TEMPLATES"
+            );
+        }
+    }
 }

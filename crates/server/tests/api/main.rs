@@ -8,6 +8,7 @@ mod accounts;
 mod bad_input;
 mod calendar;
 mod forms;
+mod letters;
 mod openapi;
 mod pages;
 mod registry;

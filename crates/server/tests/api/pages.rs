@@ -12,6 +12,7 @@ on_both_engines!(
     repeated_failed_logins_are_slowed_down,
     errors_on_pages_are_pages,
     every_message_key_exists_in_both_languages,
+    every_page_renders_for_an_administrator,
 );
 
 /// Signs in through the form and returns the session cookie (`name=value`).
@@ -267,5 +268,59 @@ async fn every_message_key_exists_in_both_languages(_app: TestApp) {
                 "{template}: missing message {key}"
             );
         }
+    }
+}
+
+async fn every_page_renders_for_an_administrator(app: TestApp) {
+    let cookie = sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let org = app.org_id("奉节县人民政府").await;
+    let (task,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM tasks")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let (meeting,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM meetings")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let cy = app.framework_id("CY").await;
+    let pages = [
+        "/".to_string(),
+        "/frameworks".into(),
+        "/frameworks/new".into(),
+        format!("/frameworks/{cy}"),
+        format!("/frameworks/{cy}/edit"),
+        "/pairings".into(),
+        "/pairings/new".into(),
+        "/pairings/2".into(),
+        "/pairings/2/edit".into(),
+        "/organisations".into(),
+        "/organisations/new".into(),
+        format!("/organisations/{org}"),
+        format!("/organisations/{org}/edit"),
+        "/regions".into(),
+        "/regions?code=500236".into(),
+        "/regions?q=永川".into(),
+        "/calendar".into(),
+        "/admin/users".into(),
+        "/audit".into(),
+        "/api/docs".into(),
+        "/tasks".into(),
+        format!("/tasks/{task}"),
+        "/meetings".into(),
+        format!("/meetings/{meeting}"),
+        "/letters".into(),
+        "/inbox".into(),
+    ];
+    for page in pages {
+        let r = app
+            .http
+            .get(app.at(&page))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "GET {page}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("</html>"), "GET {page} is a whole page");
     }
 }

@@ -1,8 +1,10 @@
 //! Supervision's JSON API under `/api/v1`: meetings, tasks, progress reports, the sweep, alerts.
 
+mod letters;
 mod meetings;
 mod tasks;
 
+pub use letters::readable_letter;
 pub use tasks::readable_task;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -12,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(meetings::router())
         .merge(tasks::router())
+        .merge(letters::router())
 }
 
 /// Today in Asia/Shanghai: every supervision rule counts China's calendar days.

@@ -1,6 +1,7 @@
 //! Supervision pages: the task list (with "due this month" first for unit staff), the task page
 //! with its timeline and forms, meetings.
 
+mod letters;
 mod meetings;
 mod tasks;
 
@@ -25,6 +26,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "supervision/meeting.html",
         include_str!("../../templates/meeting.html"),
     ),
+    (
+        "supervision/letters.html",
+        include_str!("../../templates/letters.html"),
+    ),
+    (
+        "supervision/letter.html",
+        include_str!("../../templates/letter.html"),
+    ),
+    (
+        "supervision/letter_print.html",
+        include_str!("../../templates/letter_print.html"),
+    ),
+    (
+        "supervision/inbox.html",
+        include_str!("../../templates/inbox.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -36,4 +53,26 @@ pub fn router() -> Router<AppState> {
         .route("/supervision/sweep", post(tasks::sweep))
         .route("/meetings", get(meetings::list))
         .route("/meetings/{id}", get(meetings::detail))
+        .route("/letters", get(letters::list))
+        .route("/letters/drafts", post(letters::draft))
+        .route("/letters/{id}", get(letters::detail).post(letters::act))
+        .route("/letters/{id}/print", get(letters::print))
+        .route("/inbox", get(letters::inbox))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            assert!(
+                super::TEMPLATES
+                    .iter()
+                    .any(|(n, _)| n.ends_with(&format!("/{name}"))),
+                "{name} is not in TEMPLATES"
+            );
+        }
+    }
 }

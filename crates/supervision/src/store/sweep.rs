@@ -23,6 +23,8 @@ pub struct SweepOutcome {
     pub statuses_changed: usize,
     /// True when another instance already ran this scheduled slot.
     pub skipped: bool,
+    /// Letters escalated because their answer was overdue (filled by the caller after the sweep).
+    pub letters_escalated: usize,
 }
 
 fn rule_of(lag: &Lag) -> &'static str {
