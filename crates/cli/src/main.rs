@@ -49,6 +49,9 @@ enum Command {
     /// China's working-day calendar (工作日历).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Closed-loop supervision (督办).
+    #[command(subcommand)]
+    Supervision(SupervisionCommand),
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -106,6 +109,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum SupervisionCommand {
+    /// Run the lag sweep now: raise alerts for lagging tasks, settle those that caught up,
+    /// escalate letters whose answer is overdue. Safe to run any number of times.
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -210,6 +220,31 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Backup { file } => backup(settings, file).await,
         Command::Calendar(cmd) => calendar(settings, cmd).await,
+        Command::Supervision(SupervisionCommand::Sweep) => {
+            let db = xietong_server::prepare_database(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let actor = Actor::system("cli");
+            let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
+            let outcome = xietong_supervision::store::sweep::run(
+                &db,
+                &actor,
+                today,
+                None,
+                &Default::default(),
+            )
+            .await
+            .map_err(describe)?;
+            let escalated =
+                xietong_supervision::store::letters::escalate_overdue(&db, &actor, today)
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "swept {} open tasks: {} alerts opened, {} closed, {} statuses changed, {} letters escalated",
+                outcome.tasks, outcome.opened, outcome.closed, outcome.statuses_changed, escalated
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Registry {
             postgres_url,
             clients,
@@ -251,6 +286,12 @@ async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
         println!("demo data loaded");
     }
     let app = xietong_server::app(db.clone(), &settings).map_err(|e| e.to_string())?;
+    if settings.scheduler {
+        tokio::spawn(xietong_supervision::schedule::run_daily(
+            db.clone(),
+            settings.sweep_hour,
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;

@@ -253,3 +253,28 @@ fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
     let years = String::from_utf8_lossy(&run(&["calendar", "years"]).stdout).to_string();
     assert!(years.contains("2027") && years.contains("2023"), "{years}");
 }
+
+#[test]
+fn the_sweep_command_is_idempotent() {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.join(format!("sweep_{:016x}.db", rand::random::<u64>()))
+            .display()
+    );
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", &url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let first = run(&["supervision", "sweep"]);
+    let second = run(&["supervision", "sweep"]);
+    assert!(first.status.success() && second.status.success());
+    let second = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(second.contains("0 alerts opened, 0 closed"), "{second}");
+}

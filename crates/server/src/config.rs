@@ -20,6 +20,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Hour (Asia/Shanghai) of the daily lag sweep; every instance may run the scheduler,
+    /// the database lets one of them do each day's sweep.
+    pub sweep_hour: u8,
+    /// Run the daily sweep in this process (turn off for instances that should only serve).
+    pub scheduler: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +35,8 @@ impl Default for Settings {
             max_connections: 16,
             secure_cookies: false,
             max_body_bytes: 2 * 1024 * 1024,
+            sweep_hour: 2,
+            scheduler: true,
         }
     }
 }
@@ -46,6 +53,8 @@ impl fmt::Debug for Settings {
             .field("max_connections", &self.max_connections)
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("sweep_hour", &self.sweep_hour)
+            .field("scheduler", &self.scheduler)
             .finish()
     }
 }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod letters_rules;
 pub mod pages;
 pub mod permissions;
+pub mod schedule;
 pub mod store;
 
 use xietong_core::db::migrate::Migration;
