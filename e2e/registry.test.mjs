@@ -2,48 +2,16 @@
 // in the list, switch to English. Runs headless Debian Chromium against the real server binary.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { startServer, launchBrowser, shots } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = process.env.XIETONG_BIN ?? join(root, "target", "debug", "xietong");
-const shots = join(root, "target", "e2e");
 let server;
 let baseUrl;
 let browser;
 
-function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), "xietong-e2e-"));
-  const child = spawn(bin, ["serve", "--demo", "--bind", "127.0.0.1:0"], {
-    env: { ...process.env, XIETONG_DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, XIETONG_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolvePromise, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/serving at (http:\/\/[0-9.:]+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ child, url: m[1] });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   ({ child: server, url: baseUrl } = await startServer());
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

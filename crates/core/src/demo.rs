@@ -150,6 +150,11 @@ pub const DEMO_USERS: &[DemoUser] = &[
         role: "viewer",
         about: "“一区两群”查看者 · viewer of the district pairing framework",
     },
+    DemoUser {
+        username: "yongchuan.staff",
+        role: "staff",
+        about: "永川区工作人员 · staff of Yongchuan District (Chengdu–Chongqing tasks and letters)",
+    },
 ];
 
 /// True when the registry holds no framework yet.
@@ -387,6 +392,15 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
                     framework_id: Some(framework("YQLQ")?),
                 },
             ],
+        ),
+        (
+            "yongchuan.staff",
+            "永川区 工作人员",
+            org("yongchuan-gov"),
+            vec![Grant {
+                role: Role::Staff,
+                framework_id: Some(framework("CY")?),
+            }],
         ),
         (
             "yqlq.viewer",
