@@ -23,6 +23,29 @@ after(async () => {
 
 test("a lagging task goes through letter, answer, escalation and closing in the browser", async () => {
   const coordinator = await signIn(browser, baseUrl, "cy.coordinator");
+  // From a meeting decision to a task: record the decision, assign the task from it.
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const day = 24 * 3600 * 1000;
+  await coordinator.goto(`${baseUrl}/meetings`);
+  await coordinator.getByRole("link", { name: /第六次会议/ }).click();
+  await coordinator.getByText("记录会议决定").click();
+  await coordinator.getByLabel("决定内容").fill("加快推进川南渝西融合发展试验区建设");
+  await coordinator.getByRole("button", { name: "保存" }).click();
+  await coordinator.getByText("据会议决定下达任务").click();
+  await coordinator.getByLabel("依据的会议决定").selectOption({ label: "加快推进川南渝西融合发展试验区建设" });
+  await coordinator.getByLabel("编号").fill("CY-E2E-01");
+  await coordinator.getByLabel("任务", { exact: true }).fill("编制试验区年度重点项目清单");
+  await coordinator.getByLabel("牵头单位").selectOption({ label: "永川区人民政府" });
+  await coordinator.getByLabel("开始日期").fill(iso(new Date(Date.now() - 120 * day)));
+  await coordinator.getByLabel("截止日期").fill(iso(new Date(Date.now() + 30 * day)));
+  await coordinator.getByRole("button", { name: "下达任务" }).click();
+  await coordinator.waitForURL(/\/tasks\/\d+$/);
+  assert.ok(await coordinator.getByRole("heading", { name: "编制试验区年度重点项目清单" }).isVisible());
+  // Watch it lag: four months without a report.
+  await coordinator.goto(`${baseUrl}/tasks`);
+  await coordinator.getByRole("button", { name: "立即检查滞后" }).click();
+  await coordinator.waitForURL(/status=at_risk/);
+  assert.ok(await coordinator.getByRole("link", { name: "编制试验区年度重点项目清单" }).isVisible(), "the new task lags");
   await coordinator.goto(`${baseUrl}/tasks?status=at_risk`);
   const lagging = coordinator.getByRole("link", { name: /川南渝西融合发展试验区年度任务/ });
   assert.ok(await lagging.isVisible(), "the demo's lagging task is listed as at risk");

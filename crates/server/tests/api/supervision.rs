@@ -450,3 +450,69 @@ async fn the_task_pages_show_the_loop_and_take_reports(app: TestApp) {
     let meetings = app.http.get(app.at("/meetings")).send().await.unwrap();
     assert_eq!(meetings.status(), StatusCode::OK);
 }
+
+on_both_engines!(the_meeting_task_form_refuses_outsiders_and_bad_dates);
+
+async fn the_meeting_task_form_refuses_outsiders_and_bad_dates(app: TestApp) {
+    let (meeting, decision): (i64, i64) = sqlx::query_as("SELECT m.id, d.id FROM decisions d JOIN meetings m ON m.id = d.meeting_id WHERE m.key = 'cy-jm-3' ORDER BY d.id LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let lead = app.org_id("永川区人民政府").await.to_string();
+    let decision = decision.to_string();
+    let form = |deadline: &'static str| {
+        vec![
+            ("decision_id", decision.clone()),
+            ("code", "CY-FORM-1".to_string()),
+            ("title_zh", "表单任务".to_string()),
+            ("area", "other".to_string()),
+            ("year", "2026".to_string()),
+            ("lead_org_id", lead.clone()),
+            ("start_on", "2026-06-01".to_string()),
+            ("deadline", deadline.to_string()),
+        ]
+    };
+    let before = app.fingerprint().await;
+    for (user, deadline, status) in [
+        ("yqlq.viewer", "2026-12-31", StatusCode::FORBIDDEN),
+        (
+            "cy.coordinator",
+            "2026-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let cookie = crate::pages::sign_in(&app, user, xietong_core::demo::DEMO_PASSWORD).await;
+        let page = app
+            .http
+            .get(app.at("/tasks"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).unwrap() + marker.len();
+        let mut fields = form(deadline);
+        fields.push(("csrf", page[start..start + 64].to_string()));
+        let r = app
+            .http
+            .post(app.at(&format!("/meetings/{meeting}/tasks")))
+            .header("cookie", &cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{user}");
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            assert!(r.text().await.unwrap().contains("截止日期早于开始日期"));
+        }
+    }
+    assert_eq!(app.fingerprint().await, before);
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tasks WHERE code = 'CY-FORM-1'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}

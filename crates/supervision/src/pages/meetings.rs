@@ -1,13 +1,17 @@
 //! Pages: meetings by level, a meeting with its documents, decisions, agenda and resulting tasks.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use xietong_core::domain::text;
 use xietong_core::error::Result;
-use xietong_core::web::{AppState, Ctx};
+use xietong_core::permissions::Decision;
+use xietong_core::web::{AppState, CsrfForm, Ctx};
 
-use crate::store::meetings;
-use crate::store::tasks::require_read;
+use crate::api::today;
+use crate::permissions;
+use crate::store::meetings::{self, DecisionInput};
+use crate::store::tasks::{self, require_read, TaskInput};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -43,11 +47,103 @@ pub async fn detail(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
     .bind(id)
     .fetch_all(s.db.pool())
     .await?;
+    let can_manage = permissions::manage(ctx.actor.as_ref(), framework.id) == Decision::Allow;
+    let (orgs, areas) = if can_manage {
+        form_choices(&s).await?
+    } else {
+        (vec![], vec![])
+    };
+    let today = text::format_date(today());
+    let values = minijinja::context! { m, framework, tasks, can_manage, orgs, areas, year => today[..4].to_string(), today };
     Ok(ctx
-        .render(
-            &s,
-            "supervision/meeting.html",
-            minijinja::context! { m, framework, tasks },
-        )?
+        .render(&s, "supervision/meeting.html", values)?
         .into_response())
+}
+
+/// Organisations and areas for the task form.
+async fn form_choices(s: &AppState) -> Result<(Vec<(i64, String)>, Vec<(String, String, String)>)> {
+    let orgs = sqlx::query_as("SELECT id, name_zh FROM organisations ORDER BY name_zh")
+        .fetch_all(s.db.pool())
+        .await?;
+    let areas = sqlx::query_as("SELECT key, name_zh, name_en FROM areas ORDER BY position")
+        .fetch_all(s.db.pool())
+        .await?;
+    Ok((orgs, areas))
+}
+
+pub async fn add_decision(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(input): CsrfForm<DecisionInput>,
+) -> Result<Response> {
+    meetings::add_decision(
+        &s.db,
+        ctx.actor()?,
+        id,
+        &input,
+        meetings::Provenance::default(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
+
+/// The task form on a meeting page: one co-owner at most (more through the API).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    title_zh: String,
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    year: i64,
+    #[serde(default)]
+    lead_org_id: i64,
+    #[serde(default)]
+    co_org_id: Option<i64>,
+    #[serde(default)]
+    start_on: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    deliverable_zh: String,
+    decision_id: i64,
+}
+
+/// Creates a task from one of the meeting's decisions and opens it; a refused form shows
+/// every problem on the error page.
+pub async fn create_task(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<TaskForm>,
+) -> Result<Response> {
+    let m = meetings::get(&s.db, id).await?;
+    let input = TaskInput {
+        code: f.code,
+        framework_id: m.framework_id,
+        title_zh: f.title_zh,
+        title_en: String::new(),
+        area: f.area,
+        year: f.year,
+        lead_org_id: f.lead_org_id,
+        co_org_ids: f.co_org_id.into_iter().collect(),
+        start_on: f.start_on,
+        deadline: f.deadline,
+        deliverable_zh: f.deliverable_zh,
+        source_kind: "decision".into(),
+        decision_id: Some(f.decision_id),
+    };
+    let task = tasks::create(
+        &s.db,
+        ctx.actor()?,
+        &input,
+        tasks::Provenance::default(),
+        today(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/tasks/{}", task.task.id)).into_response())
 }

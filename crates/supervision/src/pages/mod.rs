@@ -53,6 +53,8 @@ pub fn router() -> Router<AppState> {
         .route("/supervision/sweep", post(tasks::sweep))
         .route("/meetings", get(meetings::list))
         .route("/meetings/{id}", get(meetings::detail))
+        .route("/meetings/{id}/decisions", post(meetings::add_decision))
+        .route("/meetings/{id}/tasks", post(meetings::create_task))
         .route("/letters", get(letters::list))
         .route("/letters/drafts", post(letters::draft))
         .route("/letters/{id}", get(letters::detail).post(letters::act))

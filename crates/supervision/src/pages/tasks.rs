@@ -57,8 +57,12 @@ pub async fn list(
         enc(f.status.as_deref()),
         enc(f.q.as_deref())
     );
+    let can_sweep = ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| sweep::may_run(a) == Decision::Allow);
     let values = minijinja::context! {
-        items, total, limit, offset, base, mine, frameworks, statuses, areas => areas(&s).await?,
+        items, total, limit, offset, base, mine, frameworks, statuses, can_sweep, areas => areas(&s).await?,
         framework => f.framework, year => f.year, area => f.area, status => f.status, q => f.q,
     };
     Ok(ctx
