@@ -64,7 +64,8 @@ CREATE TABLE agenda_items (
     id {{id}},
     meeting_id BIGINT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
     kind TEXT NOT NULL,
-    task_id BIGINT,
+    subject_kind TEXT,
+    subject_id BIGINT,
     text_zh TEXT NOT NULL,
     created_at TEXT NOT NULL
 );

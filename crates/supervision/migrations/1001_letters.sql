@@ -35,10 +35,14 @@ CREATE TABLE letters (
 CREATE INDEX letters_addressee ON letters(addressee_org_id, status);
 CREATE INDEX letters_framework ON letters(framework_id, status);
 
+-- The lagging items a letter lists, as they stood when it was drafted (a letter never changes).
 CREATE TABLE letter_items (
     letter_id BIGINT NOT NULL REFERENCES letters(id) ON DELETE CASCADE,
     alert_id BIGINT NOT NULL REFERENCES alerts(id),
-    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    subject_kind TEXT NOT NULL,
+    subject_id BIGINT NOT NULL,
+    subject_code TEXT NOT NULL,
+    subject_title_zh TEXT NOT NULL,
     details_zh TEXT NOT NULL,
     PRIMARY KEY (letter_id, alert_id)
 );

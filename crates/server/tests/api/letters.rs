@@ -61,7 +61,7 @@ async fn a_letter_goes_from_alert_to_answer_to_escalation(app: TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["task_code"].as_str().unwrap())
+        .map(|i| i["subject_code"].as_str().unwrap())
         .collect();
     assert!(
         tasks.contains(&"CY-L-1") && tasks.contains(&"CY-L-2") && !tasks.contains(&"CY-L-3"),

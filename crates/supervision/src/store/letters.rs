@@ -25,6 +25,22 @@ pub fn issuer_for(framework_key: &str) -> String {
     }
 }
 
+/// An open alert not yet in a letter, with what it is about.
+#[derive(sqlx::FromRow)]
+struct Flagged {
+    id: i64,
+    unit_org_id: i64,
+    subject_kind: String,
+    subject_id: i64,
+    code: String,
+    title: String,
+    details_zh: String,
+}
+
+/// The code and title of an alert's subject (a task; projects join here when they raise alerts).
+const SUBJECT_CODE: &str = "COALESCE((SELECT t.code FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id), '')";
+const SUBJECT_TITLE: &str = "COALESCE((SELECT t.title_zh FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id), '')";
+
 /// Working days the addressee has to answer, by default.
 pub const RESPONSE_WORKING_DAYS: u32 = 10;
 
@@ -62,9 +78,10 @@ impl Letter {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LetterItem {
     pub alert_id: i64,
-    pub task_id: i64,
-    pub task_code: String,
-    pub task_title_zh: String,
+    pub subject_kind: String,
+    pub subject_id: i64,
+    pub subject_code: String,
+    pub subject_title_zh: String,
     pub details_zh: String,
 }
 
@@ -92,8 +109,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Letter> {
 pub async fn detail(db: &Db, id: i64) -> Result<LetterDetail> {
     let letter = get(db, id).await?;
     let items = sqlx::query_as(
-        "SELECT i.alert_id, i.task_id, t.code AS task_code, t.title_zh AS task_title_zh, i.details_zh
-           FROM letter_items i JOIN tasks t ON t.id = i.task_id WHERE i.letter_id = $1 ORDER BY t.code, i.alert_id",
+        "SELECT alert_id, subject_kind, subject_id, subject_code, subject_title_zh, details_zh FROM letter_items WHERE letter_id = $1 ORDER BY subject_code, alert_id",
     )
     .bind(id)
     .fetch_all(db.pool())
@@ -166,21 +182,19 @@ pub async fn draft_from_alerts(
     let calendar = crate::store::calendar_now(db).await?;
     let mut w = db.write(actor).await?;
     w.authorize_decision(permissions::manage(Some(actor), framework.id))?;
-    let alerts: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-        "SELECT a.id, a.subject_id, a.unit_org_id, a.details_zh FROM alerts a
-          WHERE a.framework_id = $1 AND a.closed_at IS NULL AND a.subject_kind = 'task' AND a.unit_org_id IS NOT NULL
+    let alerts: Vec<Flagged> = sqlx::query_as(&format!(
+        "SELECT a.id, a.unit_org_id, a.subject_kind, a.subject_id, {SUBJECT_CODE} AS code, {SUBJECT_TITLE} AS title, a.details_zh
+           FROM alerts a
+          WHERE a.framework_id = $1 AND a.closed_at IS NULL AND a.unit_org_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM letter_items i JOIN letters l ON l.id = i.letter_id WHERE i.alert_id = a.id AND l.status <> 'resolved')
-          ORDER BY a.unit_org_id, a.subject_id, a.id",
-    )
+          ORDER BY a.unit_org_id, a.subject_kind, a.subject_id, a.id"
+    ))
     .bind(framework.id)
     .fetch_all(w.conn())
     .await?;
-    let mut by_unit: BTreeMap<i64, Vec<(i64, i64, String)>> = BTreeMap::new();
-    for (alert, task, unit, details) in alerts {
-        by_unit
-            .entry(unit)
-            .or_default()
-            .push((alert, task, details));
+    let mut by_unit: BTreeMap<i64, Vec<Flagged>> = BTreeMap::new();
+    for alert in alerts {
+        by_unit.entry(alert.unit_org_id).or_default().push(alert);
     }
     let due = calendar
         .add_working_days(today, crate::store::working_days(RESPONSE_WORKING_DAYS)?)
@@ -188,11 +202,14 @@ pub async fn draft_from_alerts(
     let now = xietong_core::clock::now_rfc3339();
     let mut ids = Vec::new();
     for (unit, items) in by_unit {
-        let tasks: std::collections::BTreeSet<i64> = items.iter().map(|i| i.1).collect();
-        let subject = format!("关于{}项推进滞后任务的提示函", tasks.len());
+        let subjects: std::collections::BTreeSet<(&str, i64)> = items
+            .iter()
+            .map(|i| (i.subject_kind.as_str(), i.subject_id))
+            .collect();
+        let subject = format!("关于{}项推进滞后事项的提示函", subjects.len());
         let body = format!(
-            "经督查，你单位牵头的以下{}项任务推进滞后。请对照问题逐项整改，于{}前书面反馈整改措施和时间安排。",
-            tasks.len(),
+            "经督查，你单位负责的以下{}项任务或项目推进滞后。请对照问题逐项整改，于{}前书面反馈整改措施和时间安排。",
+            subjects.len(),
             text::format_date(due)
         );
         let (id,): (i64,) = sqlx::query_as(
@@ -210,16 +227,22 @@ pub async fn draft_from_alerts(
         .bind(&now)
         .fetch_one(w.conn())
         .await?;
-        for (alert, task, details) in &items {
-            sqlx::query("INSERT INTO letter_items (letter_id, alert_id, task_id, details_zh) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(alert)
-                .bind(task)
-                .bind(details)
-                .execute(w.conn())
-                .await?;
+        for item in &items {
+            sqlx::query(
+                "INSERT INTO letter_items (letter_id, alert_id, subject_kind, subject_id, subject_code, subject_title_zh, details_zh)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(item.id)
+            .bind(&item.subject_kind)
+            .bind(item.subject_id)
+            .bind(&item.code)
+            .bind(&item.title)
+            .bind(&item.details_zh)
+            .execute(w.conn())
+            .await?;
         }
-        w.record(Change::created("letter", id, serde_json::json!({"addressee_org_id": unit, "subject_zh": subject, "alerts": items.iter().map(|i| i.0).collect::<Vec<_>>()})))
+        w.record(Change::created("letter", id, serde_json::json!({"addressee_org_id": unit, "subject_zh": subject, "alerts": items.iter().map(|i| i.id).collect::<Vec<_>>()})))
             .await?;
         ids.push(id);
     }
@@ -383,18 +406,18 @@ pub async fn escalate(db: &Db, actor: &Actor, id: i64, today: Date) -> Result<Le
     w.authorize_decision(permissions::manage(Some(actor), letter.framework_id))?;
     check_move(&letter, LetterAction::Escalate)?;
     let meeting_id = next_coordination_meeting(&mut w, letter.framework_id, today).await?;
-    let items: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT i.task_id, t.code, i.details_zh FROM letter_items i JOIN tasks t ON t.id = i.task_id WHERE i.letter_id = $1",
-    )
-    .bind(id)
-    .fetch_all(w.conn())
-    .await?;
+    let items: Vec<(String, i64, String, String)> =
+        sqlx::query_as("SELECT subject_kind, subject_id, subject_code, details_zh FROM letter_items WHERE letter_id = $1 ORDER BY subject_code")
+            .bind(id)
+            .fetch_all(w.conn())
+            .await?;
     let now = xietong_core::clock::now_rfc3339();
     let number = letter.display_number().unwrap_or_default();
-    for (task, code, details) in &items {
-        sqlx::query("INSERT INTO agenda_items (meeting_id, kind, task_id, text_zh, created_at) VALUES ($1, 'escalation', $2, $3, $4)")
+    for (kind, subject, code, details) in &items {
+        sqlx::query("INSERT INTO agenda_items (meeting_id, kind, subject_kind, subject_id, text_zh, created_at) VALUES ($1, 'escalation', $2, $3, $4, $5)")
             .bind(meeting_id)
-            .bind(task)
+            .bind(kind)
+            .bind(subject)
             .bind(format!("{}：{code} {details}（{number} 未整改到位）", letter.addressee_name_zh))
             .bind(&now)
             .execute(w.conn())

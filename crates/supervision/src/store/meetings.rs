@@ -55,7 +55,8 @@ pub struct Decision {
 pub struct AgendaItem {
     pub id: i64,
     pub kind: String,
-    pub task_id: Option<i64>,
+    pub subject_kind: Option<String>,
+    pub subject_id: Option<i64>,
     pub text_zh: String,
 }
 
@@ -105,7 +106,7 @@ pub async fn detail(db: &Db, id: i64) -> Result<MeetingDetail> {
         .fetch_all(db.pool())
         .await?;
     let agenda = sqlx::query_as(
-        "SELECT id, kind, task_id, text_zh FROM agenda_items WHERE meeting_id = $1 ORDER BY id",
+        "SELECT id, kind, subject_kind, subject_id, text_zh FROM agenda_items WHERE meeting_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(db.pool())
