@@ -12,6 +12,7 @@ use xietong_core::permissions::Actor;
 use xietong_core::Db;
 
 use crate::store::meetings::{self, DecisionInput, DocumentInput, MeetingInput};
+use crate::store::projects::{self, InvestmentInput, PlanInput, ProjectInput};
 use crate::store::tasks::{self, ReportInput, ResolveInput, TaskInput};
 
 pub const SUPERVISION_TOML: &str = include_str!("../demo/supervision.toml");
@@ -81,11 +82,27 @@ struct TaskRow {
 }
 
 #[derive(Deserialize)]
+struct ProjectRow {
+    code: String,
+    framework: String,
+    name_zh: String,
+    stage: String,
+    regions: Vec<String>,
+    #[serde(default)]
+    added_2022: bool,
+    #[serde(default)]
+    total_investment_wan: i64,
+    #[serde(default)]
+    source: Option<SourceRef>,
+}
+
+#[derive(Deserialize)]
 struct DemoFile {
     meetings: Vec<MeetingRow>,
     documents: Vec<DocumentRow>,
     decisions: Vec<DecisionRow>,
     tasks: Vec<TaskRow>,
+    projects: Vec<ProjectRow>,
 }
 
 fn split(s: Option<SourceRef>) -> (Option<String>, Option<String>) {
@@ -253,7 +270,94 @@ pub async fn load(db: &Db, today: Date) -> Result<()> {
             .await?;
         }
     }
+    for p in file.projects {
+        let (seed, quote) = split(p.source);
+        let framework_id = *frameworks.get(&p.framework).ok_or_else(|| {
+            Error::Config(format!(
+                "supervision demo: unknown framework {}",
+                p.framework
+            ))
+        })?;
+        let input = ProjectInput {
+            code: p.code,
+            framework_id,
+            name_zh: p.name_zh,
+            stage: p.stage,
+            total_investment: if p.total_investment_wan > 0 {
+                format!("{}万", p.total_investment_wan)
+            } else {
+                String::new()
+            },
+            leader_zh: String::new(),
+            unit_org_ids: vec![government_of(db, &p.regions, &org).await?],
+            region_codes: p.regions,
+            added_in_year: p.added_2022.then_some(2022),
+        };
+        projects::create(
+            db,
+            &actor,
+            &input,
+            projects::Provenance {
+                seed,
+                quote,
+                generated: false,
+            },
+            today,
+        )
+        .await?;
+    }
+    live_plans(db, &actor, today).await?;
     live_tasks(db, &actor, &frameworks, &org, today).await
+}
+
+/// The government of a project's first region that has one in the registry; else Chongqing's.
+async fn government_of(
+    db: &Db,
+    regions: &[String],
+    org: &dyn Fn(&str) -> Result<i64>,
+) -> Result<i64> {
+    for r in regions {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE region_code = $1 AND kind = 'government' ORDER BY id LIMIT 1")
+            .bind(r)
+            .fetch_optional(db.pool())
+            .await?;
+        if let Some((id,)) = found {
+            return Ok(id);
+        }
+    }
+    org("cq-gov")
+}
+
+/// This year's plans for three seed projects, generated, with monthly reports: two keep pace,
+/// one falls behind, so the demo shows a project alert today.
+async fn live_plans(db: &Db, actor: &Actor, today: Date) -> Result<()> {
+    let year = today.year() as i64;
+    let months = today.month() as u8;
+    for (code, planned_yi, monthly_wan) in [
+        ("CY-P-001", 120, 100_000),
+        ("CY-P-002", 96, 80_000),
+        ("CY-P-008", 60, 10_000),
+    ] {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM projects WHERE code = $1")
+            .bind(code)
+            .fetch_one(db.pool())
+            .await?;
+        let plan = PlanInput {
+            year,
+            planned: format!("{planned_yi}亿"),
+            planned_start_on: String::new(),
+            planned_completion_on: String::new(),
+        };
+        projects::set_plan(db, actor, id, &plan).await?;
+        for m in 1..months {
+            let input = InvestmentInput {
+                month: format!("{year:04}-{m:02}"),
+                completed: format!("{monthly_wan}万"),
+            };
+            projects::report_investment(db, actor, id, &input, today).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Three tasks of the current year, generated, so the demo shows the loop at work: one on

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod letters_rules;
 pub mod pages;
 pub mod permissions;
+pub mod projects_rules;
 pub mod schedule;
 pub mod store;
 
@@ -28,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1001,
         name: "letters",
         sql: include_str!("../migrations/1001_letters.sql"),
+    },
+    Migration {
+        version: 1002,
+        name: "projects",
+        sql: include_str!("../migrations/1002_projects.sql"),
     },
 ];
 

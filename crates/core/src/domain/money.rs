@@ -80,6 +80,30 @@ fn split_scale(s: &str) -> (&str, u32) {
     }
 }
 
+impl Money {
+    /// The amount as ledgers print it: in 亿元 or 万元 with two decimals at most (rounded half
+    /// up), exact in 元 below ten thousand. For reading; [`Display`](fmt::Display) stays exact.
+    pub fn ledger(self) -> String {
+        let abs = self.0.unsigned_abs();
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let (unit, divisor) = if abs >= 10_000_000_000 {
+            ("亿元", 10_000_000_000u64)
+        } else if abs >= 1_000_000 {
+            ("万元", 1_000_000u64)
+        } else {
+            return self.to_string();
+        };
+        // Hundredths of the unit, rounded half up.
+        let hundredths = (abs as u128 * 100 + divisor as u128 / 2) / divisor as u128;
+        let (whole, frac) = (hundredths / 100, hundredths % 100);
+        match frac {
+            0 => format!("{sign}{whole}{unit}"),
+            f if f % 10 == 0 => format!("{sign}{whole}.{}{unit}", f / 10),
+            f => format!("{sign}{whole}.{f:02}{unit}"),
+        }
+    }
+}
+
 impl fmt::Display for Money {
     /// Shows the amount the way ledgers do: 亿元 from one hundred million, 万元 from ten thousand.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -152,6 +176,21 @@ mod tests {
             "1508万元"
         );
         assert_eq!(Money::from_fen(1250).unwrap().to_string(), "12.5元");
+    }
+
+    #[test]
+    fn ledger_figures_round_to_two_decimals() {
+        assert_eq!(
+            Money::from_fen(10_915_068_493_150).unwrap().ledger(),
+            "1091.51亿元"
+        );
+        assert_eq!(
+            Money::from_fen(43_900_000_000).unwrap().ledger(),
+            "4.39亿元"
+        );
+        assert_eq!(Money::from_fen(1_508_000_000).unwrap().ledger(), "1508万元");
+        assert_eq!(Money::from_fen(1_250).unwrap().ledger(), "12.5元");
+        assert_eq!(Money::from_fen(15_000_000).unwrap().ledger(), "15万元");
     }
 
     proptest! {

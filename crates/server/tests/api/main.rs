@@ -11,6 +11,7 @@ mod forms;
 mod letters;
 mod openapi;
 mod pages;
+mod projects;
 mod registry;
 mod storage;
 mod supervision;

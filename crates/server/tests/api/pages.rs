@@ -283,6 +283,10 @@ async fn every_page_renders_for_an_administrator(app: TestApp) {
         .await
         .unwrap();
     let cy = app.framework_id("CY").await;
+    let (project,): (i64,) = sqlx::query_as("SELECT id FROM projects WHERE code = 'CY-P-001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     let pages = [
         "/".to_string(),
         "/frameworks".into(),
@@ -310,6 +314,9 @@ async fn every_page_renders_for_an_administrator(app: TestApp) {
         format!("/meetings/{meeting}"),
         "/letters".into(),
         "/inbox".into(),
+        "/projects".into(),
+        "/projects?stage=under_construction".into(),
+        format!("/projects/{project}"),
     ];
     for page in pages {
         let r = app

@@ -2,9 +2,11 @@
 
 mod letters;
 mod meetings;
+mod projects;
 mod tasks;
 
 pub use letters::readable_letter;
+pub use projects::readable_project;
 pub use tasks::readable_task;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -15,6 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(meetings::router())
         .merge(tasks::router())
         .merge(letters::router())
+        .merge(projects::router())
 }
 
 /// Today in Asia/Shanghai: every supervision rule counts China's calendar days.

@@ -3,6 +3,7 @@
 
 mod letters;
 mod meetings;
+mod projects;
 mod tasks;
 
 use axum::routing::{get, post};
@@ -42,6 +43,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "supervision/inbox.html",
         include_str!("../../templates/inbox.html"),
     ),
+    (
+        "supervision/projects.html",
+        include_str!("../../templates/projects.html"),
+    ),
+    (
+        "supervision/project.html",
+        include_str!("../../templates/project.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -60,6 +69,12 @@ pub fn router() -> Router<AppState> {
         .route("/letters/{id}", get(letters::detail).post(letters::act))
         .route("/letters/{id}/print", get(letters::print))
         .route("/inbox", get(letters::inbox))
+        .route("/projects", get(projects::board))
+        .route("/projects/{id}", get(projects::detail))
+        .route(
+            "/projects/{id}/investment",
+            post(projects::report_investment),
+        )
 }
 
 #[cfg(test)]

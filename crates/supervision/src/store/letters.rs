@@ -37,9 +37,11 @@ struct Flagged {
     details_zh: String,
 }
 
-/// The code and title of an alert's subject (a task; projects join here when they raise alerts).
-const SUBJECT_CODE: &str = "COALESCE((SELECT t.code FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id), '')";
-const SUBJECT_TITLE: &str = "COALESCE((SELECT t.title_zh FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id), '')";
+/// The code and title of an alert's subject, a task or a project.
+const SUBJECT_CODE: &str = "COALESCE((SELECT t.code FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id),
+                                     (SELECT p.code FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), '')";
+const SUBJECT_TITLE: &str = "COALESCE((SELECT t.title_zh FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id),
+                                      (SELECT p.name_zh FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), '')";
 
 /// Working days the addressee has to answer, by default.
 pub const RESPONSE_WORKING_DAYS: u32 = 10;

@@ -2,6 +2,7 @@
 
 pub mod letters;
 pub mod meetings;
+pub mod projects;
 pub mod sweep;
 pub mod tasks;
 

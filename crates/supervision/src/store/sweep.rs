@@ -13,11 +13,13 @@ use xietong_core::permissions::{Actor, Decision, Role};
 use xietong_core::Db;
 
 use crate::domain::{self, Lag, LagRules};
+use crate::projects_rules::{self, PlanFacts, ProjectRules};
 use crate::store::tasks::facts_of;
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SweepOutcome {
     pub tasks: usize,
+    pub projects: usize,
     pub opened: usize,
     pub closed: usize,
     pub statuses_changed: usize,
@@ -66,6 +68,20 @@ pub fn may_run(actor: &Actor) -> Decision {
     }
 }
 
+/// One lag found by the sweep, before it becomes (or keeps) an alert.
+struct Found {
+    rule: &'static str,
+    kind: &'static str,
+    id: i64,
+    framework_id: i64,
+    unit: Option<i64>,
+    zh: String,
+    en: String,
+}
+
+/// id, framework, stage, planned, completed, planned start, first responsible unit.
+type ProjectRow = (i64, i64, String, i64, i64, Option<String>, Option<i64>);
+
 type TaskRow = (
     i64,
     i64,
@@ -113,22 +129,22 @@ pub async fn run(
     .fetch_all(w.conn())
     .await?;
     let overdue: HashMap<i64, i64> = overdue.into_iter().collect();
-    let open: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT id, rule, subject_id FROM alerts WHERE subject_kind = 'task' AND closed_at IS NULL",
+    let open: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, rule, subject_kind, subject_id FROM alerts WHERE closed_at IS NULL",
     )
     .fetch_all(w.conn())
     .await?;
+    let open_keys: HashSet<(String, String, i64)> = open
+        .iter()
+        .map(|(_, rule, kind, id)| (rule.clone(), kind.clone(), *id))
+        .collect();
 
-    let now = xietong_core::clock::now_rfc3339();
-    let mut wanted: HashSet<(String, i64)> = HashSet::new();
+    // Every lag found today, as (rule, subject kind, subject id) with where it belongs and why.
+    let mut found: Vec<Found> = Vec::new();
     let mut outcome = SweepOutcome {
         tasks: tasks.len(),
         ..Default::default()
     };
-    let open_keys: HashSet<(String, i64)> = open
-        .iter()
-        .map(|(_, rule, task)| (rule.clone(), *task))
-        .collect();
     for (id, framework_id, lead, start_on, deadline, stored_status, percent, period) in &tasks {
         let latest = match (percent, period) {
             (Some(p), Some(per)) => Some((*p, per.as_str())),
@@ -151,30 +167,79 @@ pub async fn run(
             outcome.statuses_changed += 1;
         }
         for lag in domain::lags(&facts, today, rules) {
-            let key = (rule_of(&lag).to_string(), *id);
-            if !open_keys.contains(&key) {
-                let (zh, en) = describe(&lag, deadline);
-                sqlx::query(
-                    "INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at)
-                     VALUES ($1, 'task', $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&key.0)
-                .bind(id)
-                .bind(framework_id)
-                .bind(lead)
-                .bind(zh)
-                .bind(en)
-                .bind(&now)
-                .execute(w.conn())
-                .await
-                .map_err(|e| Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists"))?;
-                outcome.opened += 1;
-            }
-            wanted.insert(key);
+            let (zh, en) = describe(&lag, deadline);
+            found.push(Found {
+                rule: rule_of(&lag),
+                kind: "task",
+                id: *id,
+                framework_id: *framework_id,
+                unit: Some(*lead),
+                zh,
+                en,
+            });
         }
     }
-    for (alert_id, rule, task) in &open {
-        if !wanted.contains(&(rule.clone(), *task)) {
+    let projects: Vec<ProjectRow> = sqlx::query_as(
+        "SELECT p.id, p.framework_id, p.stage, pl.planned_fen, pl.completed_fen, pl.planned_start_on,
+                (SELECT u.org_id FROM project_units u WHERE u.project_id = p.id ORDER BY u.position LIMIT 1)
+           FROM projects p JOIN project_plans pl ON pl.project_id = p.id AND pl.year = $1",
+    )
+    .bind(today.year() as i64)
+    .fetch_all(w.conn())
+    .await?;
+    outcome.projects = projects.len();
+    let project_rules = ProjectRules::default();
+    for (id, framework_id, stage, planned, completed, start, unit) in projects {
+        let planned_start_on = start
+            .as_deref()
+            .and_then(|s| text::date("planned_start_on", s).ok());
+        let facts = PlanFacts {
+            year: today.year(),
+            stage,
+            planned_fen: planned,
+            completed_fen: completed,
+            planned_start_on,
+        };
+        for lag in projects_rules::lags(&facts, today, &project_rules) {
+            let (zh, en) = projects_rules::describe(&lag);
+            found.push(Found {
+                rule: projects_rules::rule_of(&lag),
+                kind: "project",
+                id,
+                framework_id,
+                unit,
+                zh,
+                en,
+            });
+        }
+    }
+
+    let now = xietong_core::clock::now_rfc3339();
+    let mut wanted: HashSet<(String, String, i64)> = HashSet::new();
+    for f in found {
+        let key = (f.rule.to_string(), f.kind.to_string(), f.id);
+        if !open_keys.contains(&key) {
+            sqlx::query(
+                "INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(f.rule)
+            .bind(f.kind)
+            .bind(f.id)
+            .bind(f.framework_id)
+            .bind(f.unit)
+            .bind(&f.zh)
+            .bind(&f.en)
+            .bind(&now)
+            .execute(w.conn())
+            .await
+            .map_err(|e| Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists"))?;
+            outcome.opened += 1;
+        }
+        wanted.insert(key);
+    }
+    for (alert_id, rule, kind, subject) in &open {
+        if !wanted.contains(&(rule.clone(), kind.clone(), *subject)) {
             sqlx::query("UPDATE alerts SET closed_at = $1 WHERE id = $2")
                 .bind(&now)
                 .bind(alert_id)

@@ -1,0 +1,96 @@
+//! Pages: the project pipeline board by stage, and a project with its plans and reports.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use xietong_core::domain::Money;
+use xietong_core::error::Result;
+use xietong_core::permissions::Decision;
+use xietong_core::web::{AppState, CsrfForm, Ctx};
+
+use crate::api::{readable_project, today};
+use crate::permissions;
+use crate::projects_rules::STAGES;
+use crate::store::projects::{self, InvestmentInput, ProjectFilter};
+
+/// Money as ledgers show it (万元 / 亿元).
+fn show(fen: i64) -> String {
+    Money::from_fen(fen).map(|m| m.ledger()).unwrap_or_default()
+}
+
+pub async fn board(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<ProjectFilter>,
+) -> Result<Response> {
+    let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
+    let counts = projects::stage_counts(&s.db, &f, visible.as_deref()).await?;
+    let columns: Vec<_> = STAGES
+        .iter()
+        .map(|st| minijinja::context! { stage => st, count => counts.iter().find(|(k, _)| k == st).map(|(_, n)| *n).unwrap_or(0), selected => f.stage.as_deref() == Some(*st) })
+        .collect();
+    let filter = ProjectFilter {
+        limit: Some(f.limit.unwrap_or(100)),
+        ..f.clone()
+    };
+    let (items, total) = projects::list(&s.db, &filter, visible.as_deref()).await?;
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|p| minijinja::context! { total_investment => show(p.total_investment_fen), p })
+        .collect();
+    let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
+    let values = minijinja::context! { columns, items, total, frameworks, framework => f.framework, stage => f.stage, q => f.q };
+    Ok(ctx
+        .render(&s, "supervision/projects.html", values)?
+        .into_response())
+}
+
+pub async fn detail(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Response> {
+    let d = readable_project(&s, &ctx, id).await?;
+    let plans: Vec<_> = d
+        .plans
+        .iter()
+        .map(|pl| {
+            let share = if pl.planned_fen > 0 { (pl.completed_fen as i128 * 100 / pl.planned_fen as i128) as i64 } else { 0 };
+            minijinja::context! {
+                year => pl.year, original => show(pl.original_fen), planned => show(pl.planned_fen), completed => show(pl.completed_fen),
+                adjusted => pl.original_fen != pl.planned_fen, share, start => pl.planned_start_on, completion => pl.planned_completion_on,
+            }
+        })
+        .collect();
+    let adjustments: Vec<_> = d
+        .adjustments
+        .iter()
+        .map(|a| minijinja::context! { a, from => show(a.from_fen), to => show(a.to_fen) })
+        .collect();
+    let reports: Vec<_> = d
+        .reports
+        .iter()
+        .map(|r| minijinja::context! { r, amount => show(r.completed_fen) })
+        .collect();
+    let units: Vec<i64> = d.units.iter().map(|u| u.org_id).collect();
+    let can_report =
+        permissions::report(ctx.actor.as_ref(), d.project.framework_id, &units) == Decision::Allow;
+    let alerts = sqlx::query_as::<_, (String, String, Option<String>)>(
+        "SELECT details_zh, details_en, closed_at FROM alerts WHERE subject_kind = 'project' AND subject_id = $1 ORDER BY opened_at DESC",
+    )
+    .bind(id)
+    .fetch_all(s.db.pool())
+    .await?;
+    let values = minijinja::context! {
+        d, plans, adjustments, reports, can_report, alerts, total_investment => show(d.project.total_investment_fen),
+        this_month => format!("{:04}-{:02}", today().year(), today().month() as u8),
+    };
+    Ok(ctx
+        .render(&s, "supervision/project.html", values)?
+        .into_response())
+}
+
+pub async fn report_investment(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(input): CsrfForm<InvestmentInput>,
+) -> Result<Response> {
+    projects::report_investment(&s.db, ctx.actor()?, id, &input, today()).await?;
+    Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+}
