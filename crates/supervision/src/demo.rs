@@ -306,6 +306,7 @@ pub async fn load(db: &Db, today: Date) -> Result<()> {
         )
         .await?;
     }
+    crate::demo_history::load(db).await?;
     live_plans(db, &actor, today).await?;
     live_tasks(db, &actor, &frameworks, &org, today).await
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod demo_history;
 
 pub mod domain;
 pub mod letters_rules;

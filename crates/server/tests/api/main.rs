@@ -13,5 +13,6 @@ mod openapi;
 mod pages;
 mod projects;
 mod registry;
+mod report_card;
 mod storage;
 mod supervision;

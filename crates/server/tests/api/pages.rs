@@ -315,6 +315,7 @@ async fn every_page_renders_for_an_administrator(app: TestApp) {
         "/letters".into(),
         "/inbox".into(),
         "/projects".into(),
+        "/report-card".into(),
         "/projects?stage=under_construction".into(),
         format!("/projects/{project}"),
     ];

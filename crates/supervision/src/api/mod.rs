@@ -3,10 +3,12 @@
 mod letters;
 mod meetings;
 mod projects;
+mod report_card;
 mod tasks;
 
 pub use letters::readable_letter;
 pub use projects::readable_project;
+pub use report_card::readable_card;
 pub use tasks::readable_task;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(letters::router())
         .merge(projects::router())
+        .merge(report_card::router())
 }
 
 /// Today in Asia/Shanghai: every supervision rule counts China's calendar days.

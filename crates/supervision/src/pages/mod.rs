@@ -4,6 +4,7 @@
 mod letters;
 mod meetings;
 mod projects;
+mod report_card;
 mod tasks;
 
 use axum::routing::{get, post};
@@ -51,6 +52,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "supervision/project.html",
         include_str!("../../templates/project.html"),
     ),
+    (
+        "supervision/report_card.html",
+        include_str!("../../templates/report_card.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -69,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/letters/{id}", get(letters::detail).post(letters::act))
         .route("/letters/{id}/print", get(letters::print))
         .route("/inbox", get(letters::inbox))
+        .route("/report-card", get(report_card::page))
         .route("/projects", get(projects::board))
         .route("/projects/{id}", get(projects::detail))
         .route(

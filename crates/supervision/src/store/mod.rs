@@ -3,6 +3,7 @@
 pub mod letters;
 pub mod meetings;
 pub mod projects;
+pub mod report_card;
 pub mod sweep;
 pub mod tasks;
 
