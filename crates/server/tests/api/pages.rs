@@ -273,6 +273,30 @@ async fn every_message_key_exists_in_both_languages(_app: TestApp) {
 
 async fn every_page_renders_for_an_administrator(app: TestApp) {
     let cookie = sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let home = app
+        .http
+        .get(app.at("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let nav = &home[home.find("<nav").unwrap()..home.find("</nav>").unwrap()];
+    let links: Vec<&str> = nav
+        .split("href=\"")
+        .skip(1)
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    let mut unique = links.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        links.len(),
+        unique.len(),
+        "each navigation link once: {links:?}"
+    );
     let org = app.org_id("奉节县人民政府").await;
     let (task,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM tasks")
         .fetch_one(app.db.pool())
