@@ -9,6 +9,7 @@ pub mod demo;
 pub mod demo_history;
 
 pub mod domain;
+pub mod excel;
 pub mod letters_rules;
 pub mod pages;
 pub mod permissions;

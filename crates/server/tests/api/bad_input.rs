@@ -73,7 +73,16 @@ async fn malformed_requests_get_clear_problems_and_change_nothing(app: TestApp) 
         "{{\"name_zh\": \"{}\", \"kind\": \"other\", \"region_code\": \"500236\"}}",
         "长".repeat(100_000)
     );
-    let r = post(huge.into_bytes(), "application/json").await.unwrap();
+    // A fresh client: the server answers 413 without reading the body and closes that
+    // connection, which must not poison the shared client's pool for the requests below.
+    let r = reqwest::Client::new()
+        .post(app.at("/api/v1/organisations"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(huge.into_bytes())
+        .send()
+        .await
+        .unwrap();
     expect_problem(r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     let long = app
         .post_json(

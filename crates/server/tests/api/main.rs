@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod calendar;
+mod excel;
 mod forms;
 mod letters;
 mod openapi;

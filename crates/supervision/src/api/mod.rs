@@ -1,5 +1,6 @@
 //! Supervision's JSON API under `/api/v1`: meetings, tasks, progress reports, the sweep, alerts.
 
+pub mod excel;
 mod letters;
 mod meetings;
 mod projects;
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(letters::router())
         .merge(projects::router())
         .merge(report_card::router())
+        .merge(excel::router())
 }
 
 /// Today in Asia/Shanghai: every supervision rule counts China's calendar days.

@@ -76,6 +76,12 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", get(letters::inbox))
         .route("/report-card", get(report_card::page))
         .route("/projects", get(projects::board))
+        .route("/projects/export.xlsx", get(projects::export))
+        .route(
+            "/projects/investment-template.xlsx",
+            get(projects::template),
+        )
+        .route("/projects/import", post(projects::import))
         .route("/projects/{id}", get(projects::detail))
         .route(
             "/projects/{id}/investment",

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use xietong_core::domain::Money;
-use xietong_core::error::Result;
+use xietong_core::error::{Error, Msg, Result};
 use xietong_core::permissions::Decision;
 use xietong_core::web::{AppState, CsrfForm, Ctx};
 
@@ -17,11 +17,33 @@ fn show(fen: i64) -> String {
     Money::from_fen(fen).map(|m| m.ledger()).unwrap_or_default()
 }
 
+/// The board's query: the list filters, plus the outcome of an import just made.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    #[serde(default)]
+    framework: Option<i64>,
+    #[serde(default)]
+    stage: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    imported: Option<usize>,
+    #[serde(default)]
+    unchanged: Option<usize>,
+}
+
 pub async fn board(
     State(s): State<AppState>,
     ctx: Ctx,
-    Query(f): Query<ProjectFilter>,
+    Query(b): Query<BoardQuery>,
 ) -> Result<Response> {
+    let f = ProjectFilter {
+        framework: b.framework,
+        stage: b.stage.clone(),
+        q: b.q.clone(),
+        ..Default::default()
+    };
     let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
     let counts = projects::stage_counts(&s.db, &f, visible.as_deref()).await?;
     let columns: Vec<_> = STAGES
@@ -38,7 +60,11 @@ pub async fn board(
         .map(|p| minijinja::context! { total_investment => show(p.total_investment_fen), p })
         .collect();
     let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
-    let values = minijinja::context! { columns, items, total, frameworks, framework => f.framework, stage => f.stage, q => f.q };
+    let can_import = ctx.actor.is_some();
+    let values = minijinja::context! {
+        columns, items, total, frameworks, can_import, framework => f.framework, stage => f.stage, q => f.q,
+        imported => b.imported, unchanged => b.unchanged,
+    };
     Ok(ctx
         .render(&s, "supervision/projects.html", values)?
         .into_response())
@@ -93,4 +119,88 @@ pub async fn report_investment(
 ) -> Result<Response> {
     projects::report_investment(&s.db, ctx.actor()?, id, &input, today()).await?;
     Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+}
+
+/// The import form posts the file with the CSRF token as multipart; both are checked before
+/// anything is read into the database.
+pub async fn import(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    mut form: axum::extract::Multipart,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    let mut csrf = String::new();
+    let mut file = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|_| bad_upload())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| bad_upload())?,
+            Some("file") => file = field.bytes().await.map_err(|_| bad_upload())?.to_vec(),
+            _ => {}
+        }
+    }
+    if csrf.is_empty() || csrf != ctx.csrf() {
+        return Err(Error::BadRequest {
+            code: "csrf_failed",
+            message: Msg::new(
+                "页面已过期，请刷新后重试",
+                "the page has expired; reload it and try again",
+            ),
+        });
+    }
+    let rows = crate::excel::read_investment(&file)?;
+    let outcome = projects::import_investment(&s.db, actor, &rows, today()).await?;
+    Ok(Redirect::to(&format!(
+        "/projects?imported={}&unchanged={}",
+        outcome.changed, outcome.unchanged
+    ))
+    .into_response())
+}
+
+fn bad_upload() -> Error {
+    Error::BadRequest {
+        code: "upload_unreadable",
+        message: Msg::new("上传内容无法读取", "the upload cannot be read"),
+    }
+}
+
+pub async fn template(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ProjectFilter>,
+) -> Result<Response> {
+    crate::api::excel::template_response(&s, &ctx, q.framework).await
+}
+
+pub async fn export(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<ProjectFilter>,
+) -> Result<Response> {
+    let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
+    let filter = ProjectFilter {
+        limit: Some(200),
+        ..f
+    };
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (items, total) = projects::list(
+            &s.db,
+            &ProjectFilter {
+                offset: Some(offset),
+                ..filter.clone()
+            },
+            visible.as_deref(),
+        )
+        .await?;
+        offset += items.len() as i64;
+        rows.extend(items);
+        if offset >= total || rows.is_empty() {
+            break;
+        }
+    }
+    Ok(crate::api::excel::xlsx_response(
+        "projects.xlsx",
+        crate::excel::projects(&rows)?,
+    ))
 }

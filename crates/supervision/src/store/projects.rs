@@ -732,3 +732,171 @@ pub async fn report_investment(
     w.commit().await?;
     detail(db, id).await
 }
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportOutcome {
+    pub rows: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+}
+
+/// Imports a filled-in monthly-investment template: every row is checked first (project known,
+/// reporter allowed, month valid and planned for, amount sane, no row twice) and nothing is
+/// written if any row fails; then all rows go in one transaction. Importing the same file again
+/// changes nothing.
+pub async fn import_investment(
+    db: &Db,
+    actor: &Actor,
+    rows: &[crate::excel::InvestmentRow],
+    today: Date,
+) -> Result<ImportOutcome> {
+    if rows.is_empty() {
+        return Err(Error::invalid(
+            "file",
+            "import_empty",
+            "文件中没有填写任何月度投资",
+            "the file reports no monthly investment",
+        ));
+    }
+    let mut problems = Problems::new();
+    let mut checked: Vec<(i64, Period, Money)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let cell = |row: usize, column: &str, zh: String, en: String| {
+        FieldError::new(
+            format!("第{row}行 {column}"),
+            "import_cell",
+            Msg::new(zh, en),
+        )
+    };
+    let [code_col, _, month_col, _] = crate::excel::INVESTMENT_HEADERS;
+    for r in rows {
+        let project: Option<(i64, i64)> =
+            sqlx::query_as("SELECT id, framework_id FROM projects WHERE code = $1")
+                .bind(&r.code)
+                .fetch_optional(db.pool())
+                .await?;
+        let Some((id, framework_id)) = project else {
+            problems.push(cell(
+                r.row,
+                code_col,
+                format!("项目编号“{}”不存在", r.code),
+                format!("no project has the code “{}”", r.code),
+            ));
+            continue;
+        };
+        if permissions::report(Some(actor), framework_id, &unit_ids(db, id).await?)
+            != Decision::Allow
+        {
+            problems.push(cell(
+                r.row,
+                code_col,
+                format!("无权报送项目“{}”", r.code),
+                format!("you may not report for project “{}”", r.code),
+            ));
+            continue;
+        }
+        let month = match Period::parse("month", &r.month) {
+            Ok(m) if m <= Period::of(today) => m,
+            Ok(m) => {
+                problems.push(cell(
+                    r.row,
+                    month_col,
+                    format!("{m} 是未来月份"),
+                    format!("{m} is in the future"),
+                ));
+                continue;
+            }
+            Err(_) => {
+                problems.push(cell(
+                    r.row,
+                    month_col,
+                    format!("“{}”不是 YYYY-MM 格式的月份", r.month),
+                    format!("“{}” is not a YYYY-MM month", r.month),
+                ));
+                continue;
+            }
+        };
+        let Some(amount) = problems.take(crate::excel::parse_wan(r.row, &r.amount_wan)) else {
+            continue;
+        };
+        let planned: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM project_plans WHERE project_id = $1 AND year = $2")
+                .bind(id)
+                .bind(month.year as i64)
+                .fetch_optional(db.pool())
+                .await?;
+        if planned.is_none() {
+            problems.push(cell(
+                r.row,
+                month_col,
+                format!("项目“{}”{} 年尚无投资计划", r.code, month.year),
+                format!("project “{}” has no plan for {}", r.code, month.year),
+            ));
+            continue;
+        }
+        if !seen.insert((id, month)) {
+            problems.push(cell(
+                r.row,
+                code_col,
+                format!("项目“{}”{month} 重复填写", r.code),
+                format!("project “{}” is reported twice for {month}", r.code),
+            ));
+            continue;
+        }
+        checked.push((id, month, amount));
+    }
+    problems.into_result()?;
+    let mut w = db.write(actor).await?;
+    // Each row's permission was decided above, row by row.
+    w.authorize_decision(Decision::Allow)?;
+    let mut outcome = ImportOutcome {
+        rows: checked.len(),
+        ..Default::default()
+    };
+    for (id, month, amount) in &checked {
+        let previous: Option<(i64,)> = sqlx::query_as(
+            "SELECT completed_fen FROM investment_reports WHERE project_id = $1 AND month = $2",
+        )
+        .bind(id)
+        .bind(month.to_string())
+        .fetch_optional(w.conn())
+        .await?;
+        if previous.map(|(v,)| v) == Some(amount.fen()) {
+            outcome.unchanged += 1;
+            continue;
+        }
+        let delta = amount.fen() - previous.map(|(v,)| v).unwrap_or(0);
+        sqlx::query(
+            "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = $3, reported_by = $4, reported_at = $5",
+        )
+        .bind(id)
+        .bind(month.to_string())
+        .bind(amount.fen())
+        .bind(&actor.username)
+        .bind(xietong_core::clock::now_rfc3339())
+        .execute(w.conn())
+        .await?;
+        sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
+            .bind(delta)
+            .bind(id)
+            .bind(month.year as i64)
+            .execute(w.conn())
+            .await?;
+        w.record(Change::updated(
+            "investment_report",
+            format!("{id}/{month}"),
+            serde_json::json!({"completed_fen": previous.map(|(v,)| v)}),
+            serde_json::json!({"completed_fen": amount.fen(), "via": "import"}),
+        ))
+        .await?;
+        outcome.changed += 1;
+    }
+    if outcome.changed == 0 {
+        // Nothing differs from what is stored: no write, no audit record.
+        return Ok(outcome);
+    }
+    w.commit().await?;
+    Ok(outcome)
+}
