@@ -2,8 +2,10 @@
 //! a baseline measured in the same run (a static asset of the same server: the ceiling of this
 //! machine with the load generator sharing it).
 
+pub mod bulk;
 pub mod load;
 pub mod registry;
+pub mod supervision;
 
 /// Where to run: SQLite always; PostgreSQL when an admin URL (a role with CREATEDB) is given.
 #[derive(Debug, Clone)]

@@ -93,6 +93,16 @@ struct AddUser {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Supervision at national scale (200,000 tasks, 1,000,000 progress reports, 50,000
+    /// projects, 600,000 monthly reports, times --scale): report card, sweep, task list, import.
+    Supervision {
+        /// Also run on PostgreSQL: a URL of a role that may create databases.
+        #[arg(long, env = "XIETONG_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+        /// Fraction of the scale to generate (1.0 = full).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// National-scale registry (every county, 5,000 organisations, 2,000 pairings, 200 users):
     /// detail, filtered list and search under concurrent clients, next to a static asset.
     Registry {
@@ -243,6 +253,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 "swept {} open tasks: {} alerts opened, {} closed, {} statuses changed, {} letters escalated",
                 outcome.tasks, outcome.opened, outcome.closed, outcome.statuses_changed, escalated
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Supervision {
+            postgres_url,
+            scale,
+        }) => {
+            let report = xietong_bench::supervision::run(xietong_bench::supervision::Options {
+                postgres_admin_url: postgres_url,
+                scale,
+            })
+            .await?;
+            println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Registry {

@@ -1,0 +1,360 @@
+//! `xietong bench supervision`: supervision at national scale — 5 frameworks, 200,000 tasks,
+//! 1,000,000 progress reports, 50,000 projects, 600,000 monthly investment reports (all scaled
+//! by `--scale`) — timing the report card, the full lag sweep, the filtered task list under 16
+//! clients, and the import of a 10,000-row investment ledger.
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use xietong_core::permissions::Actor;
+use xietong_core::Db;
+use xietong_server::Settings;
+
+use crate::bulk::{insert, V};
+use crate::load;
+
+pub struct Options {
+    pub postgres_admin_url: Option<String>,
+    pub scale: f64,
+}
+
+const AREAS: [&str; 9] = [
+    "modern_industry",
+    "infrastructure",
+    "science_innovation",
+    "opening_up",
+    "ecology",
+    "public_services",
+    "urban_rural",
+    "reform",
+    "other",
+];
+const STATUSES: [&str; 5] = ["not_started", "on_track", "at_risk", "overdue", "closed"];
+const STAGES: [&str; 6] = [
+    "reserve",
+    "preparatory",
+    "started",
+    "under_construction",
+    "completed",
+    "in_operation",
+];
+
+struct Sizes {
+    tasks: usize,
+    reports_per_task: usize,
+    projects: usize,
+}
+
+async fn generate(db: &Db, sizes: &Sizes, year: i32) -> Result<Vec<i64>, String> {
+    let mut rng = StdRng::seed_from_u64(4);
+    let now = xietong_core::clock::now_rfc3339();
+    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+    let orgs: Vec<(i64,)> = sqlx::query_as("SELECT id FROM organisations ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let orgs: Vec<i64> = orgs.into_iter().map(|(i,)| i).collect();
+    if orgs.is_empty() {
+        return Err("bench supervision needs organisations (it loads the demo first)".into());
+    }
+    let mut frameworks = Vec::new();
+    for f in 0..5 {
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO frameworks (key, name_zh, kind, created_at, updated_at) VALUES ($1, $2, 'east_west', $3, $3) RETURNING id")
+            .bind(format!("SVB{f}"))
+            .bind(format!("督办基准{f}"))
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        frameworks.push(id);
+    }
+    let (first_task,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM tasks")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut tasks = Vec::with_capacity(sizes.tasks);
+    let mut owners = Vec::with_capacity(sizes.tasks);
+    let mut reports = Vec::with_capacity(sizes.tasks * sizes.reports_per_task);
+    for i in 0..sizes.tasks {
+        let id = first_task + i as i64;
+        let y = year - rng.gen_range(0..3);
+        let lead = orgs[rng.gen_range(0..orgs.len())];
+        let status = STATUSES[rng.gen_range(0..STATUSES.len())];
+        tasks.push(vec![
+            V::I(id),
+            V::T(format!("SVB-T{i:07}")),
+            V::I(frameworks[i % frameworks.len()]),
+            V::T(format!("基准任务{i}")),
+            V::T(AREAS[i % AREAS.len()].into()),
+            V::I(y as i64),
+            V::I(lead),
+            V::T(format!("{y}-01-01")),
+            V::T(format!("{y}-12-31")),
+            V::T("annual_plan".into()),
+            V::T(status.into()),
+            if status == "closed" {
+                V::T("closed".into())
+            } else {
+                V::N
+            },
+            V::I(60),
+            V::T(format!("{y}-{:02}", sizes.reports_per_task)),
+            V::T(now.clone()),
+            V::T(now.clone()),
+        ]);
+        owners.push(vec![V::I(id), V::I(lead), V::T("lead".into())]);
+        for m in 1..=sizes.reports_per_task {
+            reports.push(vec![
+                V::I(id),
+                V::T(format!("{y}-{m:02}")),
+                V::I((m * 10).min(100) as i64),
+                V::T("进展".into()),
+                V::T("bench".into()),
+                V::T(now.clone()),
+            ]);
+        }
+    }
+    insert(
+        &mut tx,
+        "INSERT INTO tasks (id, code, framework_id, title_zh, area, year, lead_org_id, start_on, deadline, source_kind, status, resolution, latest_percent, latest_period, created_at, updated_at) VALUES",
+        &tasks,
+    )
+    .await?;
+    insert(
+        &mut tx,
+        "INSERT INTO task_owners (task_id, org_id, role) VALUES",
+        &owners,
+    )
+    .await?;
+    insert(&mut tx, "INSERT INTO progress_reports (task_id, period, percent, narrative_zh, reported_by, reported_at) VALUES", &reports).await?;
+    drop((tasks, owners, reports));
+
+    let (first_project,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM projects")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut projects = Vec::with_capacity(sizes.projects);
+    let mut units = Vec::with_capacity(sizes.projects);
+    let mut plans = Vec::with_capacity(sizes.projects);
+    let mut monthly = Vec::with_capacity(sizes.projects * 12);
+    for i in 0..sizes.projects {
+        let id = first_project + i as i64;
+        let planned: i64 = rng.gen_range(1..50) * 10_000_000_000;
+        projects.push(vec![
+            V::I(id),
+            V::T(format!("SVB-P{i:06}")),
+            V::I(frameworks[i % frameworks.len()]),
+            V::T(format!("基准项目{i}")),
+            V::T(STAGES[i % STAGES.len()].into()),
+            V::I(planned * 3),
+            V::T(now.clone()),
+            V::T(now.clone()),
+        ]);
+        units.push(vec![
+            V::I(id),
+            V::I(orgs[rng.gen_range(0..orgs.len())]),
+            V::I(0),
+        ]);
+        let per_month = planned / 12 * rng.gen_range(5..11) / 10;
+        plans.push(vec![
+            V::I(id),
+            V::I(year as i64),
+            V::I(planned),
+            V::I(planned),
+            V::I(per_month * 12),
+        ]);
+        for m in 1..=12 {
+            monthly.push(vec![
+                V::I(id),
+                V::T(format!("{year}-{m:02}")),
+                V::I(per_month),
+                V::T("bench".into()),
+                V::T(now.clone()),
+            ]);
+        }
+    }
+    insert(&mut tx, "INSERT INTO projects (id, code, framework_id, name_zh, stage, total_investment_fen, created_at, updated_at) VALUES", &projects).await?;
+    insert(
+        &mut tx,
+        "INSERT INTO project_units (project_id, org_id, position) VALUES",
+        &units,
+    )
+    .await?;
+    insert(&mut tx, "INSERT INTO project_plans (project_id, year, original_fen, planned_fen, completed_fen) VALUES", &plans).await?;
+    insert(&mut tx, "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES", &monthly).await?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(frameworks)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
+    let settings = Settings {
+        database_url: database_url.to_string(),
+        ..Settings::default()
+    };
+    let db = xietong_server::prepare_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    xietong_server::load_demo(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sizes = Sizes {
+        tasks: (200_000.0 * opts.scale) as usize,
+        reports_per_task: 5,
+        projects: (50_000.0 * opts.scale) as usize,
+    };
+    let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
+    let t = Instant::now();
+    let frameworks = generate(&db, &sizes, today.year()).await?;
+    let mut out = vec![(
+        "generated".to_string(),
+        format!(
+            "{} tasks, {} progress reports, {} projects, {} monthly reports in {:.1} s",
+            sizes.tasks,
+            sizes.tasks * 5,
+            sizes.projects,
+            sizes.projects * 12,
+            t.elapsed().as_secs_f64()
+        ),
+    )];
+
+    let mut card_ms = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        xietong_supervision::store::report_card::compute(
+            &db,
+            frameworks[0],
+            today.year() as i64,
+            today,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        card_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    out.push((
+        "report card, one framework-year (median of 5)".into(),
+        format!("{:.0} ms", median(card_ms)),
+    ));
+
+    let actor = Actor::system("bench");
+    let t = Instant::now();
+    let outcome =
+        xietong_supervision::store::sweep::run(&db, &actor, today, None, &Default::default())
+            .await
+            .map_err(|e| e.to_string())?;
+    out.push((
+        "full lag sweep, first run".into(),
+        format!(
+            "{:.2} s ({} tasks, {} projects, {} alerts opened)",
+            t.elapsed().as_secs_f64(),
+            outcome.tasks,
+            outcome.projects,
+            outcome.opened
+        ),
+    ));
+    let t = Instant::now();
+    xietong_supervision::store::sweep::run(&db, &actor, today, None, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    out.push((
+        "full lag sweep, again (nothing changes)".into(),
+        format!("{:.2} s", t.elapsed().as_secs_f64()),
+    ));
+
+    let app = xietong_server::app(db.clone(), &settings).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let server = tokio::spawn(xietong_server::run(listener, app, std::future::pending()));
+    let fws = frameworks.clone();
+    let ceiling = load::median_of(3, &base, "static", 16, Duration::from_secs(3), |_| {
+        "/static/app.css".to_string()
+    })
+    .await;
+    let list = load::median_of(3, &base, "tasks", 16, Duration::from_secs(3), move |i| {
+        format!(
+            "/api/v1/tasks?framework={}&status={}&limit=50&offset={}",
+            fws[i % fws.len()],
+            STATUSES[i % 4],
+            (i * 50) % 2000
+        )
+    })
+    .await;
+    server.abort();
+    out.push((
+        "filtered task list, 16 clients".into(),
+        format!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} errors; static ceiling {:.0} req/s)",
+            list.per_second, list.p50_ms, list.p99_ms, list.errors, ceiling.per_second
+        ),
+    ));
+
+    // A 10,000-row ledger: ten months of 1,000 projects, imported by an admin.
+    let codes: Vec<(String,)> =
+        sqlx::query_as("SELECT code FROM projects WHERE code LIKE 'SVB-P%' ORDER BY id LIMIT 1000")
+            .fetch_all(db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for m in 1..=10u8.min(today.month() as u8) {
+        for (code,) in &codes {
+            rows.push(xietong_supervision::excel::InvestmentRow {
+                row: rows.len() + 2,
+                code: code.clone(),
+                month: format!("{:04}-{m:02}", today.year()),
+                amount_wan: "123.45".into(),
+            });
+        }
+    }
+    let t = Instant::now();
+    let outcome = xietong_supervision::store::projects::import_investment(
+        &db,
+        &Actor::system("bench"),
+        &rows,
+        today,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    out.push((
+        format!("import of a {}-row ledger", rows.len()),
+        format!(
+            "{:.2} s ({} rows changed)",
+            t.elapsed().as_secs_f64(),
+            outcome.changed
+        ),
+    ));
+    db.close().await;
+    Ok(out)
+}
+
+pub async fn run(opts: Options) -> Result<String, String> {
+    let mut engines = vec![("SQLite", crate::fresh_database(None, "supervision").await?)];
+    if let Some(admin) = &opts.postgres_admin_url {
+        engines.push((
+            "PostgreSQL",
+            crate::fresh_database(Some(admin), "supervision").await?,
+        ));
+    }
+    let mut report = format!(
+        "supervision at scale {}\n\n| engine | measure | figure |\n|---|---|---|\n",
+        opts.scale
+    );
+    for (engine, url) in engines {
+        eprintln!("bench supervision: {engine} …");
+        for (what, figure) in run_engine(&url, &opts).await? {
+            report.push_str(&format!("| {engine} | {what} | {figure} |\n"));
+        }
+    }
+    Ok(report)
+}
