@@ -80,7 +80,7 @@ async fn export_projects(
     Ok(xlsx_response("projects.xlsx", excel::projects(&rows)?))
 }
 
-async fn all_projects(
+pub async fn all_projects(
     s: &AppState,
     ctx: &Ctx,
     f: &ProjectFilter,

@@ -176,29 +176,7 @@ pub async fn export(
     ctx: Ctx,
     Query(f): Query<ProjectFilter>,
 ) -> Result<Response> {
-    let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
-    let filter = ProjectFilter {
-        limit: Some(200),
-        ..f
-    };
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (items, total) = projects::list(
-            &s.db,
-            &ProjectFilter {
-                offset: Some(offset),
-                ..filter.clone()
-            },
-            visible.as_deref(),
-        )
-        .await?;
-        offset += items.len() as i64;
-        rows.extend(items);
-        if offset >= total || rows.is_empty() {
-            break;
-        }
-    }
+    let rows = crate::api::excel::all_projects(&s, &ctx, &f).await?;
     Ok(crate::api::excel::xlsx_response(
         "projects.xlsx",
         crate::excel::projects(&rows)?,

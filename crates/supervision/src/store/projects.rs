@@ -697,24 +697,15 @@ pub async fn report_investment(
     .bind(month.to_string())
     .fetch_optional(w.conn())
     .await?;
-    let delta = amount.fen() - previous.map(|(v,)| v).unwrap_or(0);
-    sqlx::query(
-        "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = $3, reported_by = $4, reported_at = $5",
+    store_investment(
+        &mut w,
+        id,
+        month,
+        amount,
+        previous.map(|(v,)| v),
+        &actor.username,
     )
-    .bind(id)
-    .bind(month.to_string())
-    .bind(amount.fen())
-    .bind(&actor.username)
-    .bind(xietong_core::clock::now_rfc3339())
-    .execute(w.conn())
     .await?;
-    sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
-        .bind(delta)
-        .bind(id)
-        .bind(month.year as i64)
-        .execute(w.conn())
-        .await?;
     let change = match previous {
         Some((old,)) => Change::updated(
             "investment_report",
@@ -866,24 +857,15 @@ pub async fn import_investment(
             outcome.unchanged += 1;
             continue;
         }
-        let delta = amount.fen() - previous.map(|(v,)| v).unwrap_or(0);
-        sqlx::query(
-            "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = $3, reported_by = $4, reported_at = $5",
+        store_investment(
+            &mut w,
+            *id,
+            *month,
+            *amount,
+            previous.map(|(v,)| v),
+            &actor.username,
         )
-        .bind(id)
-        .bind(month.to_string())
-        .bind(amount.fen())
-        .bind(&actor.username)
-        .bind(xietong_core::clock::now_rfc3339())
-        .execute(w.conn())
         .await?;
-        sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
-            .bind(delta)
-            .bind(id)
-            .bind(month.year as i64)
-            .execute(w.conn())
-            .await?;
         w.record(Change::updated(
             "investment_report",
             format!("{id}/{month}"),
@@ -899,4 +881,34 @@ pub async fn import_investment(
     }
     w.commit().await?;
     Ok(outcome)
+}
+
+/// Stores a month's completed investment and moves the year's total by the difference, inside
+/// the caller's write.
+async fn store_investment(
+    w: &mut xietong_core::write::Write<'_>,
+    id: i64,
+    month: Period,
+    amount: Money,
+    previous: Option<i64>,
+    reporter: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = $3, reported_by = $4, reported_at = $5",
+    )
+    .bind(id)
+    .bind(month.to_string())
+    .bind(amount.fen())
+    .bind(reporter)
+    .bind(xietong_core::clock::now_rfc3339())
+    .execute(w.conn())
+    .await?;
+    sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
+        .bind(amount.fen() - previous.unwrap_or(0))
+        .bind(id)
+        .bind(month.year as i64)
+        .execute(w.conn())
+        .await?;
+    Ok(())
 }
