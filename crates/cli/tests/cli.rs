@@ -278,3 +278,79 @@ fn the_sweep_command_is_idempotent() {
     let second = String::from_utf8_lossy(&second.stdout).to_string();
     assert!(second.contains("0 alerts opened, 0 closed"), "{second}");
 }
+
+#[tokio::test]
+async fn a_sweep_killed_midway_leaves_nothing_half_done() {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.join(format!("killed_sweep_{:016x}.db", rand::random::<u64>()))
+            .display()
+    );
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", &url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    // Enough lagging tasks that the sweep takes a while.
+    let db = xietong_core::Db::connect(&url, 1).await.unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+         INSERT INTO tasks (code, framework_id, title_zh, area, year, lead_org_id, start_on, deadline, source_kind, status, created_at, updated_at)
+         SELECT 'KILL-' || i, (SELECT id FROM frameworks WHERE key = 'CY'), '滞后任务', 'other', 2026, (SELECT MIN(id) FROM organisations),
+                '2026-01-01', '2026-12-31', 'annual_plan', 'not_started', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (i64,)>(sql)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let alerts_before = count("SELECT COUNT(*) FROM alerts").await;
+    let audit_before = count("SELECT COUNT(*) FROM audit_log").await;
+
+    let mut sweep = Command::new(BIN)
+        .args(["supervision", "sweep"])
+        .env("XIETONG_DATABASE_URL", &url)
+        .env("XIETONG_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let finished_early = sweep.try_wait().unwrap().is_some();
+    sweep.kill().ok();
+    sweep.wait().unwrap();
+    eprintln!("sweep finished before the kill: {finished_early}");
+    if !finished_early {
+        // Killed inside its transaction: not one alert or audit record of it remains.
+        assert_eq!(
+            count("SELECT COUNT(*) FROM alerts").await,
+            alerts_before,
+            "no half-made alerts"
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM audit_log").await, audit_before);
+    }
+    assert!(run(&["supervision", "sweep"]).status.success());
+    let duplicates = count("SELECT COUNT(*) FROM (SELECT rule, subject_kind, subject_id FROM alerts WHERE closed_at IS NULL GROUP BY rule, subject_kind, subject_id HAVING COUNT(*) > 1) d").await;
+    assert_eq!(duplicates, 0);
+    assert!(count("SELECT COUNT(*) FROM alerts WHERE closed_at IS NULL AND subject_id IN (SELECT id FROM tasks WHERE code LIKE 'KILL-%')").await >= 30000);
+    let verify = run(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    db.close().await;
+}
