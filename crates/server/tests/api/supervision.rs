@@ -516,3 +516,72 @@ async fn the_meeting_task_form_refuses_outsiders_and_bad_dates(app: TestApp) {
         .unwrap();
     assert_eq!(count, 0);
 }
+
+on_both_engines!(a_coordinator_records_a_meeting_through_the_form);
+
+async fn a_coordinator_records_a_meeting_through_the_form(app: TestApp) {
+    let viewer =
+        crate::pages::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
+    let r = app
+        .http
+        .get(app.at("/meetings/new"))
+        .header("cookie", &viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let cookie =
+        crate::pages::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
+    let page = app
+        .http
+        .get(app.at("/meetings/new"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("ly-joint-meeting") && page.contains("常务副省长协调会议"),
+        "only the coordinator's own bodies"
+    );
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let csrf = page[start..start + 64].to_string();
+    let body = body_id(&app, "cy-coordination-meeting").await.to_string();
+    let r = app
+        .http
+        .post(app.at("/meetings"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body_id", body.as_str()),
+            ("title_zh", "第七次常务副省长协调会议"),
+            ("ordinal", "7"),
+            ("held_on", ""),
+            ("format", "unknown"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let page = app
+        .http
+        .get(app.at(&location))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("第七次常务副省长协调会议") && page.contains("日期未载明"));
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM meetings WHERE title_zh = '第七次常务副省长协调会议'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "planned", "a meeting without a date is planned");
+}

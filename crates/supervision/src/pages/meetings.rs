@@ -147,3 +147,50 @@ pub async fn create_task(
     .await?;
     Ok(Redirect::to(&format!("/tasks/{}", task.task.id)).into_response())
 }
+
+/// The bodies a user may record meetings for (their frameworks' bodies).
+async fn manageable_bodies(s: &AppState, ctx: &Ctx) -> Result<Vec<(i64, String, String)>> {
+    let bodies: Vec<(i64, i64, String, String)> =
+        sqlx::query_as("SELECT b.id, b.framework_id, f.key, b.name_zh FROM bodies b JOIN frameworks f ON f.id = b.framework_id ORDER BY f.id, b.id")
+            .fetch_all(s.db.pool())
+            .await?;
+    Ok(bodies
+        .into_iter()
+        .filter(|(_, framework, _, _)| {
+            permissions::manage(ctx.actor.as_ref(), *framework) == Decision::Allow
+        })
+        .map(|(id, _, key, name)| (id, key, name))
+        .collect())
+}
+
+pub async fn new_form(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
+    ctx.actor()?;
+    let bodies = manageable_bodies(&s, &ctx).await?;
+    if bodies.is_empty() {
+        return Err(xietong_core::Error::Forbidden);
+    }
+    Ok(ctx
+        .render(
+            &s,
+            "supervision/meeting_form.html",
+            minijinja::context! { bodies },
+        )?
+        .into_response())
+}
+
+/// Records a meeting (held or planned) and opens it.
+pub async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(input): CsrfForm<meetings::MeetingInput>,
+) -> Result<Response> {
+    let m = meetings::create(
+        &s.db,
+        ctx.actor()?,
+        &input,
+        meetings::Provenance::default(),
+        today(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meetings/{}", m.meeting.id)).into_response())
+}

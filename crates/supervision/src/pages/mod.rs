@@ -29,6 +29,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/meeting.html"),
     ),
     (
+        "supervision/meeting_form.html",
+        include_str!("../../templates/meeting_form.html"),
+    ),
+    (
         "supervision/letters.html",
         include_str!("../../templates/letters.html"),
     ),
@@ -65,7 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/reports", post(tasks::file_report))
         .route("/tasks/{id}/resolution", post(tasks::resolve))
         .route("/supervision/sweep", post(tasks::sweep))
-        .route("/meetings", get(meetings::list))
+        .route("/meetings", get(meetings::list).post(meetings::create))
+        .route("/meetings/new", get(meetings::new_form))
         .route("/meetings/{id}", get(meetings::detail))
         .route("/meetings/{id}/decisions", post(meetings::add_decision))
         .route("/meetings/{id}/tasks", post(meetings::create_task))
