@@ -339,6 +339,8 @@ async fn every_page_renders_for_an_administrator(app: TestApp) {
         "/letters".into(),
         "/inbox".into(),
         "/projects".into(),
+        "/projects/new".into(),
+        "/meetings/new".into(),
         "/report-card".into(),
         "/projects?stage=under_construction".into(),
         format!("/projects/{project}"),

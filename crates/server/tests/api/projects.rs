@@ -217,3 +217,71 @@ async fn a_project_is_planned_adjusted_reported_and_swept(app: TestApp) {
         page.contains("4.39亿元") && page.contains("受征地进度影响") && page.contains("1.5亿元")
     );
 }
+
+on_both_engines!(a_coordinator_registers_a_project_through_the_form);
+
+async fn a_coordinator_registers_a_project_through_the_form(app: TestApp) {
+    let cookie =
+        crate::pages::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
+    let page = app
+        .http
+        .get(app.at("/projects/new"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let csrf = page[start..start + 64].to_string();
+    let cy = app.framework_id("CY").await.to_string();
+    let unit = app.org_id("永川区人民政府").await.to_string();
+    let post = |total: &'static str, code: &'static str| {
+        let fields = vec![
+            ("csrf", csrf.clone()),
+            ("framework_id", cy.clone()),
+            ("code", code.to_string()),
+            ("name_zh", "永川高新区标准厂房".to_string()),
+            ("stage", "reserve".to_string()),
+            ("total_investment", total.to_string()),
+            ("unit_org_id", unit.clone()),
+            ("region_code", "500118".to_string()),
+        ];
+        app.http
+            .post(app.at("/projects"))
+            .header("cookie", &cookie)
+            .form(&fields)
+            .send()
+    };
+    let bad = post("四个亿", "CY-FORM-P1").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("不是有效金额"));
+    let ok = post("2.5亿", "CY-FORM-P1").await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let location = ok.headers()["location"].to_str().unwrap().to_string();
+    let page = app
+        .http
+        .get(app.at(&location))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("永川高新区标准厂房") && page.contains("2.5亿元"));
+    let viewer =
+        crate::pages::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
+    assert_eq!(
+        app.http
+            .get(app.at("/projects/new"))
+            .header("cookie", &viewer)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}

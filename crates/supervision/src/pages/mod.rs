@@ -57,6 +57,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/project.html"),
     ),
     (
+        "supervision/project_form.html",
+        include_str!("../../templates/project_form.html"),
+    ),
+    (
         "supervision/report_card.html",
         include_str!("../../templates/report_card.html"),
     ),
@@ -80,7 +84,8 @@ pub fn router() -> Router<AppState> {
         .route("/letters/{id}/print", get(letters::print))
         .route("/inbox", get(letters::inbox))
         .route("/report-card", get(report_card::page))
-        .route("/projects", get(projects::board))
+        .route("/projects", get(projects::board).post(projects::create))
+        .route("/projects/new", get(projects::new_form))
         .route("/projects/export.xlsx", get(projects::export))
         .route(
             "/projects/investment-template.xlsx",

@@ -182,3 +182,81 @@ pub async fn export(
         crate::excel::projects(&rows)?,
     ))
 }
+
+/// The project form: one region and one responsible unit (more through the API).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    framework_id: i64,
+    #[serde(default)]
+    name_zh: String,
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    total_investment: String,
+    #[serde(default)]
+    region_code: String,
+    #[serde(default)]
+    unit_org_id: i64,
+    #[serde(default)]
+    added_in_year: Option<i64>,
+}
+
+pub async fn new_form(State(s): State<AppState>, ctx: Ctx) -> Result<Response> {
+    ctx.actor()?;
+    let frameworks: Vec<_> = s
+        .frameworks
+        .visible(&s.db, ctx.actor.as_ref())
+        .await?
+        .into_iter()
+        .filter(|f| permissions::manage(ctx.actor.as_ref(), f.id) == Decision::Allow)
+        .collect();
+    if frameworks.is_empty() {
+        return Err(Error::Forbidden);
+    }
+    let orgs: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name_zh FROM organisations ORDER BY name_zh")
+            .fetch_all(s.db.pool())
+            .await?;
+    Ok(ctx
+        .render(
+            &s,
+            "supervision/project_form.html",
+            minijinja::context! { frameworks, orgs, stages => STAGES },
+        )?
+        .into_response())
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<ProjectForm>,
+) -> Result<Response> {
+    let input = projects::ProjectInput {
+        code: f.code,
+        framework_id: f.framework_id,
+        name_zh: f.name_zh,
+        stage: f.stage,
+        total_investment: f.total_investment,
+        leader_zh: String::new(),
+        region_codes: if f.region_code.trim().is_empty() {
+            vec![]
+        } else {
+            vec![f.region_code]
+        },
+        unit_org_ids: vec![f.unit_org_id],
+        added_in_year: f.added_in_year,
+    };
+    let p = projects::create(
+        &s.db,
+        ctx.actor()?,
+        &input,
+        projects::Provenance::default(),
+        today(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{}", p.project.id)).into_response())
+}
