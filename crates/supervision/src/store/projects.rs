@@ -761,12 +761,9 @@ pub async fn import_investment(
         )
     };
     let [code_col, _, month_col, _] = crate::excel::INVESTMENT_HEADERS;
+    let known = Known::load(db, rows).await?;
     for r in rows {
-        let project: Option<(i64, i64)> =
-            sqlx::query_as("SELECT id, framework_id FROM projects WHERE code = $1")
-                .bind(&r.code)
-                .fetch_optional(db.pool())
-                .await?;
+        let project = known.projects.get(&r.code).copied();
         let Some((id, framework_id)) = project else {
             problems.push(cell(
                 r.row,
@@ -776,8 +773,11 @@ pub async fn import_investment(
             ));
             continue;
         };
-        if permissions::report(Some(actor), framework_id, &unit_ids(db, id).await?)
-            != Decision::Allow
+        if permissions::report(
+            Some(actor),
+            framework_id,
+            known.units.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+        ) != Decision::Allow
         {
             problems.push(cell(
                 r.row,
@@ -811,13 +811,7 @@ pub async fn import_investment(
         let Some(amount) = problems.take(crate::excel::parse_wan(r.row, &r.amount_wan)) else {
             continue;
         };
-        let planned: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM project_plans WHERE project_id = $1 AND year = $2")
-                .bind(id)
-                .bind(month.year as i64)
-                .fetch_optional(db.pool())
-                .await?;
-        if planned.is_none() {
+        if !known.plans.contains(&(id, month.year as i64)) {
             problems.push(cell(
                 r.row,
                 month_col,
@@ -911,4 +905,65 @@ async fn store_investment(
         .execute(w.conn())
         .await?;
     Ok(())
+}
+
+/// What an import's checks need, read in a few set queries instead of several per row.
+struct Known {
+    projects: std::collections::HashMap<String, (i64, i64)>,
+    units: std::collections::HashMap<i64, Vec<i64>>,
+    plans: std::collections::HashSet<(i64, i64)>,
+}
+
+impl Known {
+    async fn load(db: &Db, rows: &[crate::excel::InvestmentRow]) -> Result<Known> {
+        let mut codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut projects = std::collections::HashMap::new();
+        for chunk in codes.chunks(500) {
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("SELECT code, id, framework_id FROM projects WHERE code IN ({marks})");
+            let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            for (code, id, framework) in q.fetch_all(db.pool()).await? {
+                projects.insert(code, (id, framework));
+            }
+        }
+        let ids: Vec<i64> = projects.values().map(|(id, _)| *id).collect();
+        let mut units: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+        let mut plans = std::collections::HashSet::new();
+        // Ids are integers this database produced, so they are listed inline.
+        for chunk in ids.chunks(1000) {
+            let list = chunk
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT project_id, org_id FROM project_units WHERE project_id IN ({list})"
+            ))
+            .fetch_all(db.pool())
+            .await?;
+            for (project, org) in rows {
+                units.entry(project).or_default().push(org);
+            }
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT project_id, year FROM project_plans WHERE project_id IN ({list})"
+            ))
+            .fetch_all(db.pool())
+            .await?;
+            plans.extend(rows);
+        }
+        Ok(Known {
+            projects,
+            units,
+            plans,
+        })
+    }
 }
