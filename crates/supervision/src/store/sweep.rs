@@ -141,6 +141,8 @@ pub async fn run(
 
     // Every lag found today, as (rule, subject kind, subject id) with where it belongs and why.
     let mut found: Vec<Found> = Vec::new();
+    // New statuses, by status, written in a few set updates after the loop.
+    let mut changed: HashMap<&'static str, Vec<i64>> = HashMap::new();
     let mut outcome = SweepOutcome {
         tasks: tasks.len(),
         ..Default::default()
@@ -159,11 +161,7 @@ pub async fn run(
         )?;
         let status = domain::status(&facts, today, rules);
         if status.as_str() != stored_status {
-            sqlx::query("UPDATE tasks SET status = $1 WHERE id = $2")
-                .bind(status.as_str())
-                .bind(id)
-                .execute(w.conn())
-                .await?;
+            changed.entry(status.as_str()).or_default().push(*id);
             outcome.statuses_changed += 1;
         }
         for lag in domain::lags(&facts, today, rules) {
@@ -214,39 +212,89 @@ pub async fn run(
         }
     }
 
+    for (status, ids) in &changed {
+        for chunk in ids.chunks(1000) {
+            // Ids are integers this database produced, so they are listed inline.
+            let list = chunk
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(&format!(
+                "UPDATE tasks SET status = $1 WHERE id IN ({list})"
+            ))
+            .bind(*status)
+            .execute(w.conn())
+            .await?;
+        }
+    }
+
     let now = xietong_core::clock::now_rfc3339();
     let mut wanted: HashSet<(String, String, i64)> = HashSet::new();
+    let mut new_alerts: Vec<Found> = Vec::new();
     for f in found {
         let key = (f.rule.to_string(), f.kind.to_string(), f.id);
-        if !open_keys.contains(&key) {
-            sqlx::query(
-                "INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(f.rule)
-            .bind(f.kind)
-            .bind(f.id)
-            .bind(f.framework_id)
-            .bind(f.unit)
-            .bind(&f.zh)
-            .bind(&f.en)
-            .bind(&now)
-            .execute(w.conn())
-            .await
-            .map_err(|e| Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists"))?;
-            outcome.opened += 1;
+        if !open_keys.contains(&key) && !wanted.contains(&key) {
+            new_alerts.push(f);
         }
         wanted.insert(key);
     }
-    for (alert_id, rule, kind, subject) in &open {
-        if !wanted.contains(&(rule.clone(), kind.clone(), *subject)) {
-            sqlx::query("UPDATE alerts SET closed_at = $1 WHERE id = $2")
-                .bind(&now)
-                .bind(alert_id)
-                .execute(w.conn())
-                .await?;
-            outcome.closed += 1;
+    outcome.opened = new_alerts.len();
+    // Many rows per statement: a first sweep over a national register opens tens of thousands.
+    for chunk in new_alerts.chunks(1000) {
+        let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at) VALUES ");
+        for (i, _) in chunk.iter().enumerate() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            // $1 is the shared opening time; each row's own values follow.
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, $1)",
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
         }
+        let mut q = sqlx::query(&sql).bind(&now);
+        for f in chunk {
+            q = q
+                .bind(f.rule)
+                .bind(f.kind)
+                .bind(f.id)
+                .bind(f.framework_id)
+                .bind(f.unit)
+                .bind(&f.zh)
+                .bind(&f.en);
+        }
+        q.execute(w.conn()).await.map_err(|e| {
+            Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists")
+        })?;
+    }
+    let to_close: Vec<i64> = open
+        .iter()
+        .filter(|(_, rule, kind, subject)| {
+            !wanted.contains(&(rule.clone(), kind.clone(), *subject))
+        })
+        .map(|(id, ..)| *id)
+        .collect();
+    outcome.closed = to_close.len();
+    for chunk in to_close.chunks(1000) {
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(&format!(
+            "UPDATE alerts SET closed_at = $1 WHERE id IN ({list})"
+        ))
+        .bind(&now)
+        .execute(w.conn())
+        .await?;
     }
     if let Some(slot) = slot {
         sqlx::query(
