@@ -11,13 +11,7 @@ use serde_json::{json, Value};
 const BIN: &str = env!("CARGO_BIN_EXE_xietong");
 
 async fn database_urls() -> Vec<String> {
-    let dir = std::env::temp_dir().join("xietong-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![format!(
-        "sqlite://{}",
-        dir.join(format!("crash_{:016x}.db", rand::random::<u64>()))
-            .display()
-    )];
+    let mut urls = vec![fresh_sqlite("crash")];
     match std::env::var("XIETONG_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("xt_test_{:016x}", rand::random::<u64>());
@@ -29,6 +23,17 @@ async fn database_urls() -> Vec<String> {
         _ => eprintln!("XIETONG_TEST_POSTGRES_URL is not set: the PostgreSQL run of the crash test did not happen (scripts/test sets it)"),
     }
     urls
+}
+
+/// A new SQLite database file for one test.
+fn fresh_sqlite(label: &str) -> String {
+    let dir = std::env::temp_dir().join("xietong-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{label}_{:016x}.db", rand::random::<u64>()))
+            .display()
+    )
 }
 
 /// Starts `xietong serve` and returns it with its base URL, read from what it prints.
@@ -177,13 +182,7 @@ async fn acknowledged_writes_survive_sigkill() {
 
 #[tokio::test]
 async fn audit_verify_names_tampered_records_and_fails() {
-    let dir = std::env::temp_dir().join("xietong-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.join(format!("verify_{:016x}.db", rand::random::<u64>()))
-            .display()
-    );
+    let url = fresh_sqlite("verify");
     let run = |args: &[&str]| {
         Command::new(BIN)
             .args(args)
@@ -213,13 +212,8 @@ async fn audit_verify_names_tampered_records_and_fails() {
 
 #[test]
 fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
+    let url = fresh_sqlite("calendar");
     let dir = std::env::temp_dir().join("xietong-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.join(format!("calendar_{:016x}.db", rand::random::<u64>()))
-            .display()
-    );
     let good = dir.join(format!("cal_{:016x}.csv", rand::random::<u64>()));
     std::fs::write(
         &good,
@@ -256,13 +250,7 @@ fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
 
 #[test]
 fn the_sweep_command_is_idempotent() {
-    let dir = std::env::temp_dir().join("xietong-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.join(format!("sweep_{:016x}.db", rand::random::<u64>()))
-            .display()
-    );
+    let url = fresh_sqlite("sweep");
     let run = |args: &[&str]| {
         Command::new(BIN)
             .args(args)
@@ -281,13 +269,7 @@ fn the_sweep_command_is_idempotent() {
 
 #[tokio::test]
 async fn a_sweep_killed_midway_leaves_nothing_half_done() {
-    let dir = std::env::temp_dir().join("xietong-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.join(format!("killed_sweep_{:016x}.db", rand::random::<u64>()))
-            .display()
-    );
+    let url = fresh_sqlite("killed_sweep");
     let run = |args: &[&str]| {
         Command::new(BIN)
             .args(args)

@@ -134,7 +134,7 @@ async fn hostile_strings_are_stored_verbatim_or_refused(app: TestApp) {
         app.get("/api/v1/pairings", None).await.status(),
         StatusCode::OK
     );
-    let session_cookie = crate::pages::sign_in(&app, "test.admin", "test-password-123").await;
+    let session_cookie = crate::helpers::sign_in(&app, "test.admin", "test-password-123").await;
     let page = app
         .http
         .get(app.at(&format!("/organisations/{}", org["id"])))

@@ -4,9 +4,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use xietong_core::permissions::Role;
 
-use crate::helpers::{expect_problem, TestApp};
+use crate::helpers::{csrf_on, expect_problem, sign_in, TestApp};
 use crate::on_both_engines;
-use crate::pages::sign_in;
 
 on_both_engines!(
     pairings_and_organisations_are_edited_through_forms,
@@ -14,29 +13,9 @@ on_both_engines!(
     api_routes_for_bodies_and_tokens_refuse_outsiders,
 );
 
-/// The CSRF token of the page at `path`, for a signed-in cookie.
-async fn csrf_for(app: &TestApp, cookie: &str, path: &str) -> String {
-    let page = app
-        .http
-        .get(app.at(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = page
-        .find(marker)
-        .unwrap_or_else(|| panic!("no csrf field on {path}"))
-        + marker.len();
-    page[start..start + 64].to_string()
-}
-
 async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
     let cookie = sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
-    let csrf = csrf_for(&app, &cookie, "/organisations/new").await;
+    let csrf = csrf_on(&app, &cookie, "/organisations/new").await;
     let r = app
         .http
         .post(app.at("/organisations"))
@@ -127,7 +106,7 @@ async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
 
 async fn forms_refuse_users_outside_their_scope_and_change_nothing(app: TestApp) {
     let cookie = sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
-    let csrf = csrf_for(&app, &cookie, "/pairings/new").await;
+    let csrf = csrf_on(&app, &cookie, "/pairings/new").await;
     let before = app.fingerprint().await;
     let ly = app.framework_id("LY").await.to_string();
     let binzhou = app.org_id("滨州市人民政府").await;

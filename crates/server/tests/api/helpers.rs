@@ -274,3 +274,56 @@ pub async fn expect_problem(r: Response, status: StatusCode, code: &str) -> Valu
     );
     body
 }
+
+/// Signs in through the form and returns the session cookie (`name=value`).
+pub async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(app.at("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+    let set_cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("xt_session="))
+        .expect("session cookie");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a csrf field") + marker.len();
+    page[start..start + 64].to_string()
+}
+
+/// The CSRF token of the page at `path`, for a signed-in cookie.
+pub async fn csrf_on(app: &TestApp, cookie: &str, path: &str) -> String {
+    let page = app
+        .http
+        .get(app.at(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_of(&page)
+}

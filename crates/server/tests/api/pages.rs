@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{csrf_of, sign_in, TestApp};
 use crate::on_both_engines;
 
 on_both_engines!(
@@ -14,43 +14,6 @@ on_both_engines!(
     every_message_key_exists_in_both_languages,
     every_page_renders_for_an_administrator,
 );
-
-/// Signs in through the form and returns the session cookie (`name=value`).
-pub async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .post(app.at("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
-    let set_cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("xt_session="))
-        .expect("session cookie");
-    assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-        "{set_cookie}"
-    );
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-fn csrf_of(page: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("csrf field") + marker.len();
-    page[start..start + 64].to_string()
-}
 
 async fn a_coordinator_signs_in_and_creates_a_pairing_through_the_form(app: TestApp) {
     let cookie = sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;

@@ -222,7 +222,7 @@ on_both_engines!(a_coordinator_registers_a_project_through_the_form);
 
 async fn a_coordinator_registers_a_project_through_the_form(app: TestApp) {
     let cookie =
-        crate::pages::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
+        crate::helpers::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
     let page = app
         .http
         .get(app.at("/projects/new"))
@@ -233,9 +233,7 @@ async fn a_coordinator_registers_a_project_through_the_form(app: TestApp) {
         .text()
         .await
         .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let csrf = page[start..start + 64].to_string();
+    let csrf = crate::helpers::csrf_of(&page);
     let cy = app.framework_id("CY").await.to_string();
     let unit = app.org_id("永川区人民政府").await.to_string();
     let post = |total: &'static str, code: &'static str| {
@@ -273,7 +271,7 @@ async fn a_coordinator_registers_a_project_through_the_form(app: TestApp) {
         .unwrap();
     assert!(page.contains("永川高新区标准厂房") && page.contains("2.5亿元"));
     let viewer =
-        crate::pages::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
+        crate::helpers::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
     assert_eq!(
         app.http
             .get(app.at("/projects/new"))

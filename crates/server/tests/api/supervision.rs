@@ -374,7 +374,7 @@ async fn the_task_pages_show_the_loop_and_take_reports(app: TestApp) {
     xietong_core::accounts::users::create(&app.db, &Actor::system("test"), &users)
         .await
         .unwrap();
-    let cookie = crate::pages::sign_in(&app, "yc.web", "test-password-123").await;
+    let cookie = crate::helpers::sign_in(&app, "yc.web", "test-password-123").await;
     let list = app
         .http
         .get(app.at("/tasks?status=at_risk"))
@@ -399,16 +399,14 @@ async fn the_task_pages_show_the_loop_and_take_reports(app: TestApp) {
         page.contains("滞后预警") && page.contains("报送进度"),
         "timeline and report form: {page}"
     );
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let csrf = &page[start..start + 64];
+    let csrf = crate::helpers::csrf_of(&page);
     let period = shanghai_today().to_string()[..7].to_string();
     let r = app
         .http
         .post(app.at(&format!("/tasks/{id}/reports")))
         .header("cookie", &cookie)
         .form(&[
-            ("csrf", csrf),
+            ("csrf", csrf.as_str()),
             ("period", period.as_str()),
             ("percent", "150"),
             ("narrative_zh", "x"),
@@ -427,7 +425,7 @@ async fn the_task_pages_show_the_loop_and_take_reports(app: TestApp) {
         .post(app.at(&format!("/tasks/{id}/reports")))
         .header("cookie", &cookie)
         .form(&[
-            ("csrf", csrf),
+            ("csrf", csrf.as_str()),
             ("period", period.as_str()),
             ("percent", "80"),
             ("narrative_zh", "方案已印发"),
@@ -481,7 +479,7 @@ async fn the_meeting_task_form_refuses_outsiders_and_bad_dates(app: TestApp) {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let cookie = crate::pages::sign_in(&app, user, xietong_core::demo::DEMO_PASSWORD).await;
+        let cookie = crate::helpers::sign_in(&app, user, xietong_core::demo::DEMO_PASSWORD).await;
         let page = app
             .http
             .get(app.at("/tasks"))
@@ -492,10 +490,8 @@ async fn the_meeting_task_form_refuses_outsiders_and_bad_dates(app: TestApp) {
             .text()
             .await
             .unwrap();
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.find(marker).unwrap() + marker.len();
         let mut fields = form(deadline);
-        fields.push(("csrf", page[start..start + 64].to_string()));
+        fields.push(("csrf", crate::helpers::csrf_of(&page)));
         let r = app
             .http
             .post(app.at(&format!("/meetings/{meeting}/tasks")))
@@ -521,7 +517,7 @@ on_both_engines!(a_coordinator_records_a_meeting_through_the_form);
 
 async fn a_coordinator_records_a_meeting_through_the_form(app: TestApp) {
     let viewer =
-        crate::pages::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
+        crate::helpers::sign_in(&app, "yqlq.viewer", xietong_core::demo::DEMO_PASSWORD).await;
     let r = app
         .http
         .get(app.at("/meetings/new"))
@@ -531,7 +527,7 @@ async fn a_coordinator_records_a_meeting_through_the_form(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let cookie =
-        crate::pages::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
+        crate::helpers::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
     let page = app
         .http
         .get(app.at("/meetings/new"))
@@ -546,9 +542,7 @@ async fn a_coordinator_records_a_meeting_through_the_form(app: TestApp) {
         !page.contains("ly-joint-meeting") && page.contains("常务副省长协调会议"),
         "only the coordinator's own bodies"
     );
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let csrf = page[start..start + 64].to_string();
+    let csrf = crate::helpers::csrf_of(&page);
     let body = body_id(&app, "cy-coordination-meeting").await.to_string();
     let r = app
         .http
