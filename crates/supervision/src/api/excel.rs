@@ -38,7 +38,24 @@ pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// Every row of a filtered list, not just one page of it.
+/// Walks a paged list from the first page to the last and returns all its rows.
+async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, i64)>>,
+{
+    let mut rows = Vec::new();
+    loop {
+        let (items, total) = page(rows.len() as i64).await?;
+        let done = items.is_empty();
+        rows.extend(items);
+        if done || rows.len() as i64 >= total {
+            return Ok(rows);
+        }
+    }
+}
+
+/// Rows per page while walking a list.
 const ALL: Option<i64> = Some(200);
 
 /// The filtered task list as .xlsx (Chinese headers).
@@ -50,21 +67,16 @@ async fn export_tasks(
     Query(f): Query<TaskFilter>,
 ) -> Result<Response> {
     let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
+    let rows = every_page(|offset| {
         let page = TaskFilter {
             limit: ALL,
             offset: Some(offset),
             ..f.clone()
         };
-        let (items, total) = tasks::list(&s.db, &page, visible.as_deref()).await?;
-        offset += items.len() as i64;
-        rows.extend(items);
-        if offset >= total || rows.is_empty() {
-            break;
-        }
-    }
+        let (db, visible) = (&s.db, visible.as_deref());
+        async move { tasks::list(db, &page, visible).await }
+    })
+    .await?;
     Ok(xlsx_response("tasks.xlsx", excel::tasks(&rows)?))
 }
 
@@ -86,21 +98,16 @@ pub async fn all_projects(
     f: &ProjectFilter,
 ) -> Result<Vec<projects::Project>> {
     let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
+    let rows = every_page(|offset| {
         let page = ProjectFilter {
             limit: ALL,
             offset: Some(offset),
             ..f.clone()
         };
-        let (items, total) = projects::list(&s.db, &page, visible.as_deref()).await?;
-        offset += items.len() as i64;
-        rows.extend(items);
-        if offset >= total || rows.is_empty() {
-            break;
-        }
-    }
+        let (db, visible) = (&s.db, visible.as_deref());
+        async move { projects::list(db, &page, visible).await }
+    })
+    .await?;
     Ok(rows)
 }
 
@@ -163,4 +170,31 @@ async fn import_investment(
     Ok(Json(
         projects::import_investment(&s.db, actor, &rows, today()).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::every_page;
+
+    #[tokio::test]
+    async fn a_list_is_walked_to_its_last_page() {
+        let all: Vec<i64> = (0..450).collect();
+        let rows = every_page(|offset| {
+            let page: Vec<i64> = all
+                .iter()
+                .copied()
+                .skip(offset as usize)
+                .take(200)
+                .collect();
+            async move { Ok((page, 450)) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(rows, all);
+        // A list that shrinks while it is read still ends.
+        let rows = every_page(|_| async { Ok((Vec::<i64>::new(), 10)) })
+            .await
+            .unwrap();
+        assert!(rows.is_empty());
+    }
 }
