@@ -12,6 +12,14 @@ enum Value {
     Int(i64),
 }
 
+/// Limit (1–200, default 50) and offset (≥ 0) of a list page.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (
+        limit.unwrap_or(50).clamp(1, 200),
+        offset.unwrap_or(0).max(0),
+    )
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     clauses: Vec<String>,

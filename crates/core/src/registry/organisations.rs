@@ -195,13 +195,7 @@ pub fn region_prefix(code: &RegionCode) -> String {
     }
 }
 
-/// Limit (1–200, default 50) and offset (≥ 0) of a list page.
-pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
-    (
-        limit.unwrap_or(50).clamp(1, 200),
-        offset.unwrap_or(0).max(0),
-    )
-}
+pub use crate::db::filter::page;
 
 async fn check_references(db: &Db, v: &ValidOrganisation, self_id: Option<i64>) -> Result<()> {
     regions::require_known(db, "region_code", &v.region).await?;

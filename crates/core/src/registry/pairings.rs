@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
+use crate::db::filter::page;
 use crate::db::filter::Filter;
 use crate::domain::{text, RegionCode};
 use crate::error::{Error, FieldError, Msg, Problems, Result};
 use crate::permissions::{Action, Actor, Kind, Resource};
-use crate::registry::{frameworks, organisations::page, regions};
+use crate::registry::{frameworks, regions};
 use crate::Db;
 
 pub const STATUSES: &[&str] = &["active", "ended"];

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use xietong_core::audit;
+use xietong_core::db::filter::page;
 use xietong_core::error::Result;
 use xietong_core::permissions::Action;
-use xietong_core::registry::organisations::page;
 use xietong_core::registry::pairings::{self, PairingFilter, PairingInput};
 use xietong_core::web::{AppState, CsrfForm, Ctx};
 

@@ -39,7 +39,7 @@ async fn list_tasks(
 ) -> Result<Json<Page<Task>>> {
     let visible = s.frameworks.visible_ids(&s.db, ctx.actor.as_ref()).await?;
     let (items, total) = tasks::list(&s.db, &f, visible.as_deref()).await?;
-    let (limit, offset) = xietong_core::registry::organisations::page(f.limit, f.offset);
+    let (limit, offset) = xietong_core::db::filter::page(f.limit, f.offset);
     Ok(Json(Page {
         items,
         total,

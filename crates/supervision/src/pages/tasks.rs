@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use xietong_core::audit;
+use xietong_core::db::filter::page;
 use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Decision;
-use xietong_core::registry::organisations::page;
 use xietong_core::web::problem::problem_of;
 use xietong_core::web::{AppState, CsrfForm, Ctx};
 

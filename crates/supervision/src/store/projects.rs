@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 use xietong_core::audit::Change;
+use xietong_core::db::filter::page;
 use xietong_core::db::filter::Filter;
 use xietong_core::domain::{text, Money, RegionCode};
 use xietong_core::error::{Error, FieldError, Msg, Problems, Result};
 use xietong_core::permissions::{Actor, Decision};
-use xietong_core::registry::organisations::page;
 use xietong_core::Db;
 
 use crate::domain::Period;

@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 use xietong_core::audit::Change;
+use xietong_core::db::filter::page;
 use xietong_core::db::filter::Filter;
 use xietong_core::domain::text;
 use xietong_core::error::{Error, FieldError, Msg, Problems, Result};
 use xietong_core::permissions::{Action, Actor, Kind, Resource};
-use xietong_core::registry::organisations::page;
 use xietong_core::write::Write;
 use xietong_core::Db;
 
