@@ -1,0 +1,25 @@
+//! Pairing report cards (成绩单): agreements, the indicator catalogue, targets and reported
+//! values, cooperation activities from which indicators derive, and roll-ups per pairing, side
+//! and framework kept current on every write.
+
+#![forbid(unsafe_code)]
+
+pub mod periods;
+pub mod permissions;
+pub mod rules;
+pub mod store;
+pub mod units;
+
+use xietong_core::db::migrate::Migration;
+
+/// Indicators' migrations (versions 2000–2999).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 2000,
+    name: "indicators",
+    sql: include_str!("../migrations/2000_indicators.sql"),
+}];
+
+/// Today in Asia/Shanghai: periods and activity dates are China's calendar days.
+pub fn today() -> time::Date {
+    xietong_core::calendar::shanghai_date(xietong_core::clock::now())
+}

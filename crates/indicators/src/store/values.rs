@@ -1,0 +1,473 @@
+//! Reported values: one current value per pairing, indicator and period; a correction supersedes
+//! it and keeps the history; roll-ups move by the difference in the same transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use xietong_core::audit::Change;
+use xietong_core::error::{Error, FieldError, Msg, Problems, Result};
+use xietong_core::permissions::Actor;
+use xietong_core::Db;
+
+use super::catalogue::Indicator;
+use super::rollups::{self, Delta};
+use super::{authorize_pairings, pairings_of, PairingFacts};
+use crate::periods::Period;
+use crate::rules::Combine;
+use crate::units;
+
+/// One figure to record. `at` names where it came from in errors (a field, or a sheet cell).
+#[derive(Debug, Clone)]
+pub struct ValueInput {
+    pub at: String,
+    pub pairing_id: i64,
+    pub indicator: String,
+    pub period: String,
+    pub amount: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WriteSummary {
+    pub created: usize,
+    pub corrected: usize,
+    pub unchanged: usize,
+}
+
+/// A checked figure, ready to write.
+#[derive(Debug, Clone)]
+struct Checked {
+    pairing: i64,
+    indicator: i64,
+    stock: bool,
+    period: Period,
+    amount: i64,
+    entered: String,
+    evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ValueRecord {
+    pub id: i64,
+    pub pairing_id: i64,
+    pub indicator_id: i64,
+    pub period: String,
+    pub amount: i64,
+    pub entered: String,
+    pub evidence: String,
+    pub reporter: String,
+    pub reported_at: String,
+    /// `current`, `superseded` (by a correction) or `deleted`.
+    pub status: String,
+    pub supersedes: Option<i64>,
+}
+
+fn cell_error(at: &str, code: &'static str, zh: String, en: String) -> FieldError {
+    FieldError::new(at, code, Msg::new(zh, en))
+}
+
+/// Checks every input against the catalogue, the pairings' lives and the activities already
+/// recorded, collecting every problem before anything is written.
+async fn check(
+    db: &Db,
+    framework_id: i64,
+    indicators: &BTreeMap<String, Indicator>,
+    pairings: &BTreeMap<i64, PairingFacts>,
+    inputs: &[ValueInput],
+) -> Result<Vec<Checked>> {
+    let today = crate::today();
+    let mut problems = Problems::new();
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<(i64, i64, String), String> = BTreeMap::new();
+    for input in inputs {
+        let at = input.at.as_str();
+        let Some(ind) = indicators.get(input.indicator.trim()) else {
+            problems.push(cell_error(
+                at,
+                "indicator_unknown",
+                format!("本框架不报送指标“{}”", input.indicator),
+                format!(
+                    "this framework does not report the indicator “{}”",
+                    input.indicator
+                ),
+            ));
+            continue;
+        };
+        if ind.combine() == Combine::CountPairs {
+            problems.push(cell_error(
+                at,
+                "indicator_computed",
+                format!("“{}”由各结对情况自动统计，不能填报", ind.name_zh),
+                format!(
+                    "“{}” is counted from the pairs and cannot be typed",
+                    ind.name_en
+                ),
+            ));
+            continue;
+        }
+        let Some(pairing) = pairings.get(&input.pairing_id) else {
+            problems.push(cell_error(
+                at,
+                "pairing_unknown",
+                format!("结对{}不属于本框架", input.pairing_id),
+                format!("pairing {} is not in this framework", input.pairing_id),
+            ));
+            continue;
+        };
+        let Some(period) = problems.take(Period::parse(at, &input.period)) else {
+            continue;
+        };
+        if let Some(start) = pairing.started() {
+            if period.start < start {
+                problems.push(cell_error(
+                    at,
+                    "period_before_pairing",
+                    format!(
+                        "报送期{}早于结对{}建立日期{}",
+                        period.key(),
+                        pairing.label(),
+                        start
+                    ),
+                    format!(
+                        "the period {} begins before the pairing {} started on {}",
+                        period.key(),
+                        pairing.label(),
+                        start
+                    ),
+                ));
+                continue;
+            }
+        }
+        if pairing.status == "ended" {
+            problems.push(cell_error(
+                at,
+                "pairing_ended",
+                format!("结对{}已终止", pairing.label()),
+                format!("the pairing {} has ended", pairing.label()),
+            ));
+            continue;
+        }
+        if period.start > today {
+            problems.push(cell_error(
+                at,
+                "period_in_future",
+                format!("报送期{}尚未开始", period.key()),
+                format!("the period {} has not begun", period.key()),
+            ));
+            continue;
+        }
+        let Some(amount) = problems.take(units::parse_quantity(at, &input.amount, ind.unit()))
+        else {
+            continue;
+        };
+        if let Some(max) = ind.plausible_max {
+            if amount > max.saturating_mul(ind.unit().factor()) {
+                problems.push(cell_error(at, "implausible", format!("“{}”超过单期合理上限{}{}，是否把元当作万元或万当作亿？", input.amount.trim(), max, ind.unit), format!("“{}” exceeds the plausible maximum of {} {} for one period: 元 typed as 万元, or 万 as 亿?", input.amount.trim(), max, ind.unit)));
+                continue;
+            }
+        }
+        let key = (pairing.id, ind.id, period.key());
+        if let Some(first) = seen.get(&key) {
+            problems.push(cell_error(
+                at,
+                "duplicate",
+                format!("与{first}重复：同一结对、指标和报送期只能有一个数"),
+                format!("duplicates {first}: one figure per pairing, indicator and period"),
+            ));
+            continue;
+        }
+        seen.insert(key, at.to_string());
+        out.push(Checked {
+            pairing: pairing.id,
+            indicator: ind.id,
+            stock: ind.combine() == Combine::Latest,
+            period,
+            amount,
+            entered: input.amount.trim().to_string(),
+            evidence: input.evidence.trim().chars().take(500).collect(),
+        });
+    }
+    refuse_double_entry(db, framework_id, indicators, inputs, &out, &mut problems).await?;
+    problems.into_result()?;
+    Ok(out)
+}
+
+/// A derivable indicator typed by hand where activities of the same pairing and period already
+/// feed it would count twice: refused.
+async fn refuse_double_entry(
+    db: &Db,
+    framework_id: i64,
+    indicators: &BTreeMap<String, Indicator>,
+    inputs: &[ValueInput],
+    checked: &[Checked],
+    problems: &mut Problems,
+) -> Result<()> {
+    let derivable: BTreeSet<i64> = indicators
+        .values()
+        .filter(|i| i.derivable())
+        .map(|i| i.id)
+        .collect();
+    let candidates: Vec<&Checked> = checked
+        .iter()
+        .filter(|c| derivable.contains(&c.indicator))
+        .collect();
+    let (Some(from), Some(to)) = (
+        candidates.iter().map(|c| c.period.start).min(),
+        candidates.iter().map(|c| c.period.end).max(),
+    ) else {
+        return Ok(());
+    };
+    let codes: BTreeMap<i64, &str> = indicators
+        .values()
+        .map(|i| (i.id, i.code.as_str()))
+        .collect();
+    let activities =
+        rollups::activities_between(db, framework_id, &from.to_string(), &to.to_string()).await?;
+    for c in candidates {
+        let code = codes.get(&c.indicator).copied().unwrap_or("");
+        let (start, end) = (c.period.start.to_string(), c.period.end.to_string());
+        let collides = activities.iter().any(|a| {
+            a.pairing == c.pairing
+                && a.day >= start
+                && a.day <= end
+                && a.contributions().iter().any(|(k, _)| *k == code)
+        });
+        if collides {
+            let at = inputs
+                .iter()
+                .find(|i| i.pairing_id == c.pairing && i.indicator.trim() == code)
+                .map(|i| i.at.clone())
+                .unwrap_or_default();
+            problems.push(cell_error(&at, "double_entry", format!("该结对{}的“{code}”已由活动记录自动生成，不能再手工填报", c.period.key()), format!("“{code}” for this pairing in {} is already derived from recorded activities; typing it too would count it twice", c.period.key())));
+        }
+    }
+    Ok(())
+}
+
+/// Records `inputs` for one framework all-or-nothing: unchanged figures are skipped, changed ones
+/// supersede the current value, and the roll-ups move by the difference.
+pub async fn write(
+    db: &Db,
+    actor: &Actor,
+    framework_id: i64,
+    inputs: &[ValueInput],
+    origin: &str,
+) -> Result<WriteSummary> {
+    let indicators: BTreeMap<String, Indicator> = super::catalogue::for_framework(db, framework_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    let pairings = pairings_of(db, framework_id).await?;
+    let checked = check(db, framework_id, &indicators, &pairings, inputs).await?;
+    let touched: BTreeSet<i64> = checked.iter().map(|c| c.pairing).collect();
+    let mut w = db.write(actor).await?;
+    authorize_pairings(db, &mut w, touched.iter().filter_map(|p| pairings.get(p))).await?;
+    let current = current_values(w.conn(), framework_id, &checked).await?;
+    let now = xietong_core::clock::now_rfc3339();
+    let mut summary = WriteSummary::default();
+    let mut deltas = Vec::new();
+    let mut restock = BTreeSet::new();
+    let mut superseded = Vec::new();
+    let mut fresh: Vec<(&Checked, Option<i64>)> = Vec::new();
+    for c in &checked {
+        let key = (c.pairing, c.indicator, c.period.key());
+        let before = current.get(&key);
+        match before {
+            Some((_, amount)) if *amount == c.amount => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Some((id, _)) => {
+                summary.corrected += 1;
+                superseded.push(*id);
+            }
+            None => summary.created += 1,
+        }
+        let was = before.map(|b| b.1).unwrap_or(0);
+        if c.stock {
+            restock.insert((c.pairing, c.indicator, c.period.month()));
+        } else {
+            deltas.push(Delta {
+                framework_id,
+                pairing_id: c.pairing,
+                indicator_id: c.indicator,
+                month: c.period.month(),
+                amount: c.amount - was,
+            });
+        }
+        fresh.push((c, before.map(|b| b.0)));
+    }
+    for chunk in superseded.chunks(400) {
+        let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        sqlx::query(&format!(
+            "UPDATE indicator_values SET status = 'superseded' WHERE id IN ({})",
+            ids.join(", ")
+        ))
+        .execute(w.conn())
+        .await?;
+    }
+    insert_values(w.conn(), framework_id, &fresh, &actor.username, &now).await?;
+    rollups::apply(w.conn(), &deltas).await?;
+    for (p, i, m) in restock {
+        rollups::restock(w.conn(), framework_id, p, i, &m).await?;
+    }
+    let change = if inputs.len() == 1 && fresh.len() == 1 {
+        let (c, supersedes) = fresh[0];
+        Change::created(
+            "indicator_value",
+            format!("{}/{}/{}", c.pairing, c.indicator, c.period.key()),
+            serde_json::json!({"amount": c.amount, "entered": c.entered, "supersedes": supersedes}),
+        )
+    } else {
+        Change::created(
+            "indicator_values",
+            origin,
+            serde_json::json!({"framework_id": framework_id, "summary": &summary}),
+        )
+    };
+    w.record(change).await?;
+    w.commit().await?;
+    Ok(summary)
+}
+
+type CurrentMap = BTreeMap<(i64, i64, String), (i64, i64)>;
+
+/// The current value id and amount for each checked key that has one.
+async fn current_values(
+    conn: &mut sqlx::AnyConnection,
+    framework_id: i64,
+    checked: &[Checked],
+) -> Result<CurrentMap> {
+    let periods: BTreeSet<String> = checked.iter().map(|c| c.period.key()).collect();
+    let mut out = CurrentMap::new();
+    for period in periods {
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, pairing_id, indicator_id, amount FROM indicator_values WHERE framework_id = $1 AND period = $2 AND status = 'current'",
+        )
+        .bind(framework_id)
+        .bind(&period)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (id, p, i, amount) in rows {
+            out.insert((p, i, period.clone()), (id, amount));
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_values(
+    conn: &mut sqlx::AnyConnection,
+    framework_id: i64,
+    fresh: &[(&Checked, Option<i64>)],
+    reporter: &str,
+    now: &str,
+) -> Result<()> {
+    const COLS: usize = 13;
+    for chunk in fresh.chunks(300) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let ps: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
+                format!("({}, 'current')", ps.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, reporter, reported_at, supersedes, status) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (c, supersedes) in chunk {
+            q = q
+                .bind(framework_id)
+                .bind(c.pairing)
+                .bind(c.indicator)
+                .bind(c.period.key())
+                .bind(c.period.start.to_string())
+                .bind(c.period.end.to_string())
+                .bind(c.period.month())
+                .bind(c.amount)
+                .bind(c.entered.clone())
+                .bind(c.evidence.clone())
+                .bind(reporter.to_string())
+                .bind(now.to_string())
+                .bind(*supersedes);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<ValueRecord> {
+    sqlx::query_as("SELECT id, pairing_id, indicator_id, period, amount, entered, evidence, reporter, reported_at, status, supersedes FROM indicator_values WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| Error::not_found("indicator_value", id))
+}
+
+/// Every value a pairing reported, newest period first, corrections and deletions included.
+pub async fn history(db: &Db, pairing_id: i64) -> Result<Vec<ValueRecord>> {
+    Ok(sqlx::query_as("SELECT id, pairing_id, indicator_id, period, amount, entered, evidence, reporter, reported_at, status, supersedes FROM indicator_values WHERE pairing_id = $1 ORDER BY period_end DESC, indicator_id, id DESC")
+        .bind(pairing_id)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// Withdraws a current value; the roll-ups lose its amount and the record stays as `deleted`.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
+    let value = get(db, id).await?;
+    if value.status != "current" {
+        return Err(Error::conflict(
+            "value_not_current",
+            "该数值已被更正或撤回，不能再撤回",
+            "this value was already corrected or withdrawn",
+        ));
+    }
+    let pairing = super::pairing(db, value.pairing_id).await?;
+    let (combines, _) = rollups::combines(db).await?;
+    let (month,): (String,) = sqlx::query_as("SELECT month FROM indicator_values WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    let mut w = db.write(actor).await?;
+    authorize_pairings(db, &mut w, [&pairing]).await?;
+    let changed = sqlx::query(
+        "UPDATE indicator_values SET status = 'deleted' WHERE id = $1 AND status = 'current'",
+    )
+    .bind(id)
+    .execute(w.conn())
+    .await?;
+    if changed.rows_affected() != 1 {
+        return Err(Error::conflict(
+            "value_not_current",
+            "该数值已被更正或撤回，不能再撤回",
+            "this value was already corrected or withdrawn",
+        ));
+    }
+    if combines.get(&value.indicator_id) == Some(&Combine::Latest) {
+        rollups::restock(
+            w.conn(),
+            pairing.framework_id,
+            pairing.id,
+            value.indicator_id,
+            &month,
+        )
+        .await?;
+    } else {
+        rollups::apply(
+            w.conn(),
+            &[Delta {
+                framework_id: pairing.framework_id,
+                pairing_id: pairing.id,
+                indicator_id: value.indicator_id,
+                month,
+                amount: -value.amount,
+            }],
+        )
+        .await?;
+    }
+    w.record(Change::deleted("indicator_value", id, &value))
+        .await?;
+    w.commit().await?;
+    Ok(())
+}
