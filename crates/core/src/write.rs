@@ -37,6 +37,15 @@ pub fn require(actor: Option<&Actor>, action: Action, resource: &Resource) -> Re
     }
 }
 
+/// Turns a feature's own permission decision into the error a client sees.
+pub fn require_decision(decision: Decision) -> Result<()> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::NeedsLogin => Err(Error::Unauthenticated),
+        Decision::Deny => Err(Error::Forbidden),
+    }
+}
+
 impl<'a> Write<'a> {
     /// Checks that the actor may do `action` on `resource`; call once per resource touched.
     pub fn authorize(&mut self, action: Action, resource: &Resource) -> Result<()> {
@@ -48,14 +57,9 @@ impl<'a> Write<'a> {
     /// Records a decision a feature crate's own permission module made (for rules core's
     /// `decide` does not know, such as "staff of any co-owning organisation").
     pub fn authorize_decision(&mut self, decision: Decision) -> Result<()> {
-        match decision {
-            Decision::Allow => {
-                self.authorized = true;
-                Ok(())
-            }
-            Decision::NeedsLogin => Err(Error::Unauthenticated),
-            Decision::Deny => Err(Error::Forbidden),
-        }
+        require_decision(decision)?;
+        self.authorized = true;
+        Ok(())
     }
 
     pub fn actor(&self) -> &Actor {

@@ -4,6 +4,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod demo;
+pub mod excel;
+pub mod pages;
 pub mod periods;
 pub mod permissions;
 pub mod rules;
@@ -11,6 +15,7 @@ pub mod store;
 pub mod units;
 
 use xietong_core::db::migrate::Migration;
+use xietong_core::web::UiPart;
 
 /// Indicators' migrations (versions 2000–2999).
 pub const MIGRATIONS: &[Migration] = &[Migration {
@@ -22,4 +27,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 /// Today in Asia/Shanghai: periods and activity dates are China's calendar days.
 pub fn today() -> time::Date {
     xietong_core::calendar::shanghai_date(xietong_core::clock::now())
+}
+
+pub fn ui_part() -> UiPart {
+    UiPart {
+        templates: pages::TEMPLATES,
+        messages_zh: include_str!("../locales/zh.toml"),
+        messages_en: include_str!("../locales/en.toml"),
+    }
 }

@@ -35,6 +35,7 @@ pub use config::Settings;
         (name = "accounts", description = "Sessions, API tokens, users, audit"),
         (name = "calendar", description = "China's working-day calendar"),
         (name = "supervision", description = "Meetings, decisions, task books, progress reports, lag alerts"),
+        (name = "indicators", description = "Pairing report cards: agreements, indicators, values, activities, roll-ups"),
     )
 )]
 struct ApiDoc;
@@ -44,6 +45,7 @@ pub fn migrations() -> Vec<&'static [xietong_core::db::migrate::Migration]> {
     vec![
         xietong_core::db::migrate::MIGRATIONS,
         xietong_supervision::MIGRATIONS,
+        xietong_indicators::MIGRATIONS,
     ]
 }
 
@@ -58,6 +60,7 @@ pub async fn prepare_database(settings: &Settings) -> Result<Db> {
     migrate(&db).await?;
     xietong_core::registry::regions::seed(&db).await?;
     xietong_core::calendar::store::seed(&db).await?;
+    xietong_indicators::store::catalogue::seed(&db).await?;
     Ok(db)
 }
 
@@ -69,6 +72,7 @@ pub async fn load_demo(db: &Db) -> Result<bool> {
     xietong_core::demo::load(db).await?;
     let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
     xietong_supervision::demo::load(db, today).await?;
+    xietong_indicators::demo::load(db).await?;
     Ok(true)
 }
 
@@ -77,6 +81,7 @@ pub fn ui_parts() -> Vec<ui::UiPart> {
         ui::core_part(),
         xietong_registry::ui_part(),
         xietong_supervision::ui_part(),
+        xietong_indicators::ui_part(),
         docs::ui_part(),
     ]
 }
@@ -95,12 +100,14 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())
         .merge(xietong_supervision::api::router())
+        .merge(xietong_indicators::api::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let pages = Router::new()
         .merge(xietong_core::web::pages::router())
         .merge(xietong_registry::pages::router())
         .merge(xietong_supervision::pages::router())
+        .merge(xietong_indicators::pages::router())
         .merge(docs::router(openapi.clone()))
         .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(axum::middleware::from_fn_with_state(

@@ -11,7 +11,7 @@ use xietong_core::Db;
 use crate::permissions;
 use crate::units;
 
-pub const KINDS: &[&str] = &["framework", "annual"];
+pub const KINDS: &[&str] = &["framework", "annual", "target"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -72,8 +72,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &AgreementInput) -> Result<Ag
             "kind",
             "kind_invalid",
             xietong_core::error::Msg::new(
-                "协议类型应为 framework 或 annual",
-                "the kind must be framework or annual",
+                "协议类型应为 framework、annual 或 target",
+                "the kind must be framework, annual or target",
             ),
         ));
     }

@@ -89,6 +89,25 @@ pub struct RegionLine {
 }
 
 pub async fn build(db: &Db, framework_id: i64, as_of: Date) -> Result<ReportCard> {
+    build_within(db, framework_id, None, as_of).await
+}
+
+/// The card restricted to one pairing: what a pairing's page shows, without reading the others.
+pub async fn build_for_pairing(
+    db: &Db,
+    framework_id: i64,
+    pairing_id: i64,
+    as_of: Date,
+) -> Result<ReportCard> {
+    build_within(db, framework_id, Some(pairing_id), as_of).await
+}
+
+async fn build_within(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    as_of: Date,
+) -> Result<ReportCard> {
     let fw = xietong_core::registry::frameworks::get(db, framework_id).await?;
     let indicators = catalogue::for_framework(db, framework_id).await?;
     let all = catalogue::all(db).await?;
@@ -102,10 +121,13 @@ pub async fn build(db: &Db, framework_id: i64, as_of: Date) -> Result<ReportCard
             basis_id: i.basis_code.as_deref().and_then(id_of),
         })
         .collect();
-    let pairings = pairings_of(db, framework_id).await?;
+    let mut pairings = pairings_of(db, framework_id).await?;
+    if let Some(o) = only {
+        pairings.retain(|id, _| *id == o);
+    }
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
-    let now = rollups::as_of(db, framework_id, as_of).await?;
-    let then = rollups::as_of(db, framework_id, year_before(as_of)).await?;
+    let now = rollups::as_of_within(db, framework_id, only, as_of).await?;
+    let then = rollups::as_of_within(db, framework_id, only, year_before(as_of)).await?;
     let totals = rules::framework_totals(&card_indicators, &pairing_ids, &now);
     let last_year = rules::framework_totals(&card_indicators, &pairing_ids, &then);
     let year = i64::from(as_of.year());

@@ -186,6 +186,16 @@ pub async fn combines(db: &Db) -> Result<(Combines, BTreeMap<String, i64>)> {
 /// Each pairing's amount per indicator as of the end of `date`: running totals for flows and
 /// counts, the latest value for stocks.
 pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i64, i64), i64>> {
+    as_of_within(db, framework_id, None, date).await
+}
+
+/// [`as_of`] for one pairing of the framework, or all of them.
+pub async fn as_of_within(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    date: Date,
+) -> Result<BTreeMap<(i64, i64), i64>> {
     let month = month_key(date);
     let month_start = format!("{month}-01");
     let day = xietong_core::domain::text::format_date(date);
@@ -196,10 +206,11 @@ pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i
                   WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
                   ORDER BY r.month DESC LIMIT 1)
            FROM pairings p CROSS JOIN indicators i
-          WHERE p.framework_id = $1",
+          WHERE p.framework_id = $1 AND ($3 = 0 OR p.id = $3)",
     )
     .bind(framework_id)
     .bind(&month)
+    .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?;
     let mut out: BTreeMap<(i64, i64), i64> = before
@@ -218,6 +229,9 @@ pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i
     .fetch_all(db.pool())
     .await?;
     for (p, i, amount) in values {
+        if only.is_some_and(|o| o != p) {
+            continue;
+        }
         match combine.get(&i) {
             Some(Combine::Latest) => {
                 out.insert((p, i), amount);
@@ -226,6 +240,9 @@ pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i
         }
     }
     for a in activities_between(db, framework_id, &month_start, &day).await? {
+        if only.is_some_and(|o| o != a.pairing) {
+            continue;
+        }
         for (code, amount) in a.contributions() {
             if let Some(i) = ids.get(code) {
                 *out.entry((a.pairing, *i)).or_insert(0) += amount;
@@ -364,4 +381,26 @@ pub async fn recompute(db: &Db, framework_id: i64) -> Result<Table> {
         table.insert((p, i, m), (amount, cum));
     }
     Ok(table)
+}
+
+/// A framework's own amount per month for one indicator in `from..=to` (`YYYY-MM`), for the
+/// time-series chart; months without figures are absent.
+pub async fn monthly(
+    db: &Db,
+    framework_id: i64,
+    indicator_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT month, CAST(SUM(own_amount) AS BIGINT) FROM indicator_rollups
+          WHERE framework_id = $1 AND indicator_id = $2 AND month >= $3 AND month <= $4
+          GROUP BY month ORDER BY month",
+    )
+    .bind(framework_id)
+    .bind(indicator_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?)
 }

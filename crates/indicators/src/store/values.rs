@@ -261,6 +261,30 @@ pub async fn write(
     let pairings = pairings_of(db, framework_id).await?;
     let checked = check(db, framework_id, &indicators, &pairings, inputs).await?;
     let touched: BTreeSet<i64> = checked.iter().map(|c| c.pairing).collect();
+    let region = super::actor_region(db, actor).await?;
+    for p in touched.iter().filter_map(|p| pairings.get(p)) {
+        xietong_core::write::require_decision(super::may_report(
+            Some(actor),
+            p,
+            region.as_deref(),
+        ))?;
+    }
+    let unchanged_only = {
+        let mut conn = db.pool().acquire().await?;
+        let current = current_values(&mut conn, framework_id, &checked).await?;
+        checked.iter().all(|c| {
+            current
+                .get(&(c.pairing, c.indicator, c.period.key()))
+                .is_some_and(|(_, a)| *a == c.amount)
+        })
+    };
+    if unchanged_only {
+        // The same figures again: nothing to store, not even an audit record.
+        return Ok(WriteSummary {
+            unchanged: checked.len(),
+            ..Default::default()
+        });
+    }
     let mut w = db.write(actor).await?;
     authorize_pairings(db, &mut w, touched.iter().filter_map(|p| pairings.get(p))).await?;
     let current = current_values(w.conn(), framework_id, &checked).await?;

@@ -175,6 +175,16 @@ impl TestApp {
             .1
     }
 
+    /// An API token for a demo account (they exist when the app started with the demo).
+    pub async fn token_of(&self, username: &str) -> String {
+        let user = users::by_username(&self.db, username).await.unwrap();
+        let actor = users::actor(&self.db, user.id).await.unwrap().unwrap();
+        sessions::issue_token(&self.db, &actor, "test")
+            .await
+            .unwrap()
+            .1
+    }
+
     pub async fn admin_token(&self) -> String {
         self.token_for("test.admin", Role::Admin, None, None).await
     }

@@ -9,6 +9,7 @@ mod bad_input;
 mod calendar;
 mod excel;
 mod forms;
+mod indicators;
 mod letters;
 mod openapi;
 mod pages;

@@ -1,0 +1,684 @@
+//! Pairing report cards: the demo reproduces the seeds' figures, writes are checked and
+//! permissioned, corrections keep history, and the Excel template round-trips.
+
+use reqwest::StatusCode;
+use rust_xlsxwriter::Workbook;
+use serde_json::{json, Value};
+
+use crate::helpers::{expect_problem, TestApp};
+use crate::on_both_engines;
+
+on_both_engines!(
+    the_district_pairing_card_shows_the_seeds_figures,
+    shandong_and_sichuan_cards_show_the_exchanges_and_firms,
+    staff_report_only_for_their_pairings_and_refusals_change_nothing,
+    bad_figures_are_refused_with_their_place_and_reason,
+    corrections_supersede_and_keep_history,
+    the_reporting_template_round_trips_and_bad_files_import_nothing,
+    a_published_card_is_public,
+);
+
+async fn card(app: &TestApp, key: &str, as_of: &str) -> Value {
+    let id = app.framework_id(key).await;
+    let r = app
+        .get(
+            &format!("/api/v1/frameworks/{id}/report-card?as_of={as_of}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn line<'a>(card: &'a Value, code: &str) -> &'a Value {
+    card["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in the card"))
+}
+
+fn total(card: &Value, code: &str) -> i64 {
+    line(card, code)["total"].as_i64().unwrap()
+}
+
+/// A pairing's figure on the card, by its two parties' codes.
+fn at_pair(card: &Value, a: &str, b: &str, code: &str) -> i64 {
+    let k = card["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["code"] == code)
+        .unwrap();
+    let p = card["pairings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["party_a"] == a && p["party_b"] == b)
+        .unwrap_or_else(|| panic!("no pair {a}–{b}"));
+    p["values"][k].as_i64().unwrap()
+}
+
+fn target_at_pair(card: &Value, a: &str, b: &str, code: &str) -> Option<i64> {
+    let k = card["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["code"] == code)
+        .unwrap();
+    let p = card["pairings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["party_a"] == a && p["party_b"] == b)
+        .unwrap();
+    p["targets"][k].as_i64()
+}
+
+const YI: i64 = 10_000_000_000; // fen in one 亿元
+const WAN: i64 = 1_000_000; // fen in one 万元
+
+async fn the_district_pairing_card_shows_the_seeds_figures(app: TestApp) {
+    let c = card(&app, "YQLQ", "2022-08-31").await;
+    // 002: “全市17对结对区县均已签订年度合作协议,13对结对区县开展党政主要领导互访,主城协同区解决帮扶资金达到4.39亿元”
+    assert_eq!(
+        (
+            c["pairs_total"].as_i64(),
+            c["pairs_with_agreement"].as_i64()
+        ),
+        (Some(17), Some(17))
+    );
+    assert_eq!(total(&c, "PAIRS_WITH_VISITS"), 13);
+    assert_eq!(total(&c, "FUNDS"), 439 * YI / 100);
+    assert_eq!(line(&c, "FUNDS")["display"], "4.39亿元");
+    // “主城协同区推动13个产业协同项目在“两群”区县落地,到位资金3.63亿元,…产业协作园区16个,…景区共建项目27个”
+    assert_eq!(total(&c, "PROJECTS_LANDED"), 13);
+    assert_eq!(total(&c, "CAPITAL_ARRIVED"), 363 * YI / 100);
+    assert_eq!(total(&c, "PARKS"), 16);
+    assert_eq!(total(&c, "SCENIC_SITES"), 27);
+    // “提供就业岗位超6万个,实际招录3187人”
+    assert!(total(&c, "JOBS_OFFERED") > 60_000);
+    assert_eq!(total(&c, "HIRED"), 3_187);
+    // “农特文旅产品累计2.67亿元”; “互派医务人员204人、教师136人”; “44名专技人才”; “科技成果转化应用项目24个”
+    assert_eq!(total(&c, "CONSUMPTION"), 267 * YI / 100);
+    assert_eq!(total(&c, "MEDICAL_STAFF"), 204);
+    assert_eq!(total(&c, "TEACHERS"), 136);
+    assert_eq!(total(&c, "PROFESSIONALS"), 44);
+    assert_eq!(total(&c, "TECH_TRANSFER"), 24);
+    // “已有11对结对区县开展融资协作,11对结对区县探索横向生态补偿机制,已有5对结对区县开展土地资源协作”
+    assert_eq!(total(&c, "PAIRS_WITH_FINANCING"), 11);
+    assert_eq!(total(&c, "PAIRS_WITH_ECO_COMPENSATION"), 11);
+    assert_eq!(total(&c, "PAIRS_WITH_LAND_COOPERATION"), 5);
+    // Pair-level facts.
+    assert_eq!(at_pair(&c, "500105", "500242", "LAND_AREA"), 75_000);
+    assert_eq!(
+        at_pair(&c, "500105", "500242", "LAND_AMOUNT"),
+        1_875 * YI / 1_000
+    );
+    assert_eq!(at_pair(&c, "509902", "500114", "LAND_AREA"), 2_300);
+    assert_eq!(
+        at_pair(&c, "509902", "500114", "LAND_AMOUNT"),
+        199 * YI / 100
+    );
+    assert_eq!(at_pair(&c, "500112", "500235", "JOBS_OFFERED"), 795);
+    assert_eq!(at_pair(&c, "500112", "500235", "TRAINED"), 920);
+    assert_eq!(at_pair(&c, "500105", "500242", "PRODUCE_KG"), 125_000);
+    assert!(at_pair(&c, "509901", "500101", "SUPPLY_PURCHASES") >= 6_000 * WAN);
+    for (code, target) in [
+        ("CHILDREN_HELPED", 100),
+        ("VOLUNTEERS", 100),
+        ("TRAINED", 1_000),
+        ("STUDY_TOURS", 1_000),
+        ("TOURISTS", 10_000),
+        ("CONSUMPTION", 3_000 * WAN),
+    ] {
+        assert_eq!(
+            target_at_pair(&c, "500106", "500236", code),
+            Some(target),
+            "{code}"
+        );
+    }
+    // Sides: the helping districts and the paired ones each total the framework's figure.
+    for side in c["sides"].as_array().unwrap() {
+        let k = c["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|l| l["code"] == "FUNDS")
+            .unwrap();
+        assert_eq!(side["totals"][k].as_i64(), Some(439 * YI / 100));
+    }
+    // A year earlier the mechanism had just begun: the card counts only what was dated by then.
+    assert!(line(&c, "FUNDS")["last_year"].as_i64().unwrap() < total(&c, "FUNDS"));
+    let early = card(&app, "YQLQ", "2021-12-31").await;
+    assert!(total(&early, "FUNDS") > 0 && total(&early, "FUNDS") < total(&c, "FUNDS"));
+    assert_eq!(
+        early["pairs_with_agreement"].as_i64(),
+        Some(0),
+        "no 2021 agreements in the demo"
+    );
+}
+
+async fn shandong_and_sichuan_cards_show_the_exchanges_and_firms(app: TestApp) {
+    // 000: “已互派干部约400名”, “近5000人次的专技人才”, “2022年，全市新增落地投产山东企业77家，实际到位投资额49.23亿元”
+    let ly = card(&app, "LY", "2022-12-31").await;
+    assert_eq!(total(&ly, "CADRES"), 400);
+    let professionals = total(&ly, "PROFESSIONALS");
+    assert!(
+        (4_900..5_000).contains(&professionals),
+        "nearly 5,000: {professionals}"
+    );
+    assert_eq!(total(&ly, "FIRMS_LANDED"), 77);
+    assert_eq!(total(&ly, "FIRM_INVESTMENT"), 4_923 * YI / 100);
+    assert_eq!(
+        line(&ly, "FIRMS_LANDED")["last_year"].as_i64(),
+        Some(0),
+        "all 77 landed in 2022"
+    );
+    // 004: “从2020年9月开始,至今共有301名干部开始了这种双向奔赴” — in three batches.
+    let cy = card(&app, "CY", "2023-01-31").await;
+    assert_eq!(total(&cy, "CADRES"), 301);
+    let batches: (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT batch) FROM activities WHERE kind = 'exchange' AND category = 'cadre' AND framework_id = $1")
+        .bind(app.framework_id("CY").await)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(batches.0, 3);
+}
+
+async fn pairing_id(app: &TestApp, a: &str, b: &str) -> i64 {
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT id FROM pairings WHERE party_a = $1 AND party_b = $2")
+            .bind(a)
+            .bind(b)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    id
+}
+
+/// Everything indicators store, with the roll-ups' sums: equal before and after means unchanged.
+async fn indicator_fingerprint(app: &TestApp) -> Vec<(String, i64)> {
+    let mut out = app.fingerprint().await;
+    for (label, sql) in [
+        ("values", "SELECT COUNT(*) FROM indicator_values"),
+        (
+            "current",
+            "SELECT COUNT(*) FROM indicator_values WHERE status = 'current'",
+        ),
+        ("activities", "SELECT COUNT(*) FROM activities"),
+        ("agreements", "SELECT COUNT(*) FROM agreements"),
+        ("rollups", "SELECT COUNT(*) FROM indicator_rollups"),
+        (
+            "rollup sum",
+            "SELECT CAST(COALESCE(SUM(cum_amount), 0) AS BIGINT) FROM indicator_rollups",
+        ),
+    ] {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(app.db.pool()).await.unwrap();
+        out.push((label.to_string(), n));
+    }
+    out
+}
+
+async fn staff_report_only_for_their_pairings_and_refusals_change_nothing(app: TestApp) {
+    let yqlq = app.framework_id("YQLQ").await;
+    let staff = app.token_of("fengjie.staff").await;
+    let own = pairing_id(&app, "500106", "500236").await;
+    let other = pairing_id(&app, "500105", "500242").await;
+    let body = |p: i64| json!({"values": [{"pairing_id": p, "indicator": "TOURISTS", "period": "2022-09", "amount": "1200"}]});
+    let viewer = app.token_of("yqlq.viewer").await;
+    let before = indicator_fingerprint(&app).await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/values"),
+            &staff,
+            &body(other),
+        )
+        .await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/values"),
+            &viewer,
+            &body(own),
+        )
+        .await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = app.post_json("/api/v1/activities", &staff, &json!({"activities": [{"pairing_id": other, "kind": "visit", "occurred_on": "2022-09-01", "title_zh": "互访"}]})).await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = app
+        .send_json(
+            reqwest::Method::PATCH,
+            "/api/v1/indicators/FUNDS",
+            &staff,
+            &json!({"name_zh": "改名"}),
+        )
+        .await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(
+        indicator_fingerprint(&app).await,
+        before,
+        "refusals change nothing"
+    );
+    // Their own pairing: accepted, and the card moves at once.
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/values"),
+            &staff,
+            &body(own),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let figures: Value = app
+        .get(
+            &format!("/api/v1/pairings/{own}/figures?as_of=2022-09-30"),
+            Some(&staff),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tourists = figures["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TOURISTS")
+        .unwrap();
+    assert_eq!(tourists["amount"].as_i64(), Some(4_600 + 1_200));
+    assert_eq!(tourists["target"].as_i64(), Some(10_000));
+    assert_eq!(tourists["progress_percent"].as_i64(), Some(58));
+}
+
+async fn bad_figures_are_refused_with_their_place_and_reason(app: TestApp) {
+    let admin = app.admin_token().await;
+    let yqlq = app.framework_id("YQLQ").await;
+    let cy = app.framework_id("CY").await;
+    let p = pairing_id(&app, "500106", "500236").await;
+    let before = indicator_fingerprint(&app).await;
+    let post = |fw: i64, values: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post_json(
+                &format!("/api/v1/frameworks/{fw}/values"),
+                &admin,
+                &json!({"values": values}),
+            )
+            .await
+        }
+    };
+    let cases = [
+        (
+            json!([{"pairing_id": p, "indicator": "HIRED", "period": "2022-09", "amount": "很多"}]),
+            "not_a_number",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "FUNDS", "period": "2022-09", "amount": "300亩"}]),
+            "unit_mismatch",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "FUNDS", "period": "2022-09", "amount": "4390000"}]),
+            "implausible",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "HIRED", "period": "2022-09", "amount": "-4"}]),
+            "negative",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "HIRED", "period": "2022-13", "amount": "4"}]),
+            "period_invalid",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "HIRED", "period": "2022-09", "amount": "4"}, {"pairing_id": p, "indicator": "HIRED", "period": "2022-09", "amount": "5"}]),
+            "duplicate",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "PAIRS_WITH_VISITS", "period": "2022-09", "amount": "1"}]),
+            "indicator_computed",
+        ),
+        (
+            json!([{"pairing_id": p, "indicator": "FIRMS_LANDED", "period": "2022-Q3", "amount": "1"}]),
+            "indicator_unknown",
+        ),
+    ];
+    for (values, code) in cases {
+        let problem = expect_problem(
+            post(yqlq, values).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let errors = problem["errors"].as_array().unwrap();
+        assert!(
+            errors.iter().any(|e| e["code"] == code),
+            "{code}: {problem}"
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|e| e["field"].as_str().unwrap().starts_with("values[")),
+            "{problem}"
+        );
+    }
+    // A period before the pairing began: 四川–重庆 started on 2020-03-17.
+    let sc = pairing_id(&app, "510000", "500000").await;
+    let problem = expect_problem(post(cy, json!([{"pairing_id": sc, "indicator": "PROFESSIONALS", "period": "2019-12", "amount": "3"}])).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "period_before_pairing");
+    // Typing a figure the activities already derive would count it twice.
+    let jiangbei = pairing_id(&app, "500105", "500242").await;
+    let problem = expect_problem(post(yqlq, json!([{"pairing_id": jiangbei, "indicator": "CONSUMPTION", "period": "2021-11", "amount": "10万元"}])).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "double_entry");
+    assert_eq!(
+        indicator_fingerprint(&app).await,
+        before,
+        "nothing stored from a refused request"
+    );
+}
+
+async fn corrections_supersede_and_keep_history(app: TestApp) {
+    let admin = app.admin_token().await;
+    let yqlq = app.framework_id("YQLQ").await;
+    let p = pairing_id(&app, "500118", "500243").await;
+    let report = |amount: &str| json!({"values": [{"pairing_id": p, "indicator": "FUNDS", "period": "2022-09", "amount": amount}]});
+    let path = format!("/api/v1/frameworks/{yqlq}/values");
+    let before = card(&app, "YQLQ", "2022-09-30").await;
+    let first: Value = app
+        .post_json(&path, &admin, &report("120万元"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["created"], 1);
+    let second: Value = app
+        .post_json(&path, &admin, &report("0.015亿元"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["corrected"], 1);
+    let audit_before = app.fingerprint().await;
+    let third: Value = app
+        .post_json(&path, &admin, &report("150"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(third["unchanged"], 1, "150万元 is the same figure");
+    let after = card(&app, "YQLQ", "2022-09-30").await;
+    assert_eq!(
+        total(&after, "FUNDS") - total(&before, "FUNDS"),
+        150 * WAN,
+        "only the corrected figure counts"
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        audit_before,
+        "the same figure again writes nothing"
+    );
+    let figures: Value = app
+        .get(
+            &format!("/api/v1/pairings/{p}/figures?as_of=2022-09-30"),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let history: Vec<&Value> = figures["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["period"] == "2022-09")
+        .collect();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history
+            .iter()
+            .filter(|v| v["status"] == "superseded")
+            .count(),
+        1
+    );
+    let current = history.iter().find(|v| v["status"] == "current").unwrap();
+    assert_eq!(current["amount"].as_i64(), Some(150 * WAN));
+    // Withdrawing it takes it out of the card; withdrawing twice is refused.
+    let id = current["id"].as_i64().unwrap();
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/indicator-values/{id}"),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        total(&card(&app, "YQLQ", "2022-09-30").await, "FUNDS"),
+        total(&before, "FUNDS")
+    );
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/indicator-values/{id}"),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    expect_problem(r, StatusCode::CONFLICT, "value_not_current").await;
+}
+
+fn sheet(rows: &[Vec<&str>]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn import(app: &TestApp, token: &str, fw: i64, bytes: Vec<u8>) -> reqwest::Response {
+    app.http
+        .post(app.at(&format!("/api/v1/frameworks/{fw}/reporting-template")))
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_reporting_template_round_trips_and_bad_files_import_nothing(app: TestApp) {
+    let admin = app.admin_token().await;
+    let yqlq = app.framework_id("YQLQ").await;
+    let r = app
+        .get(
+            &format!("/api/v1/frameworks/{yqlq}/reporting-template?period=2022-09"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("月度报送").unwrap();
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(&header[..3], ["结对编号", "结对", "报送期"]);
+    assert!(
+        header.contains(&"帮扶资金（万元）".to_string()),
+        "{header:?}"
+    );
+    assert!(
+        !header.iter().any(|h| h.starts_with("共建产业协作园区")),
+        "derived indicators are not typed"
+    );
+    assert_eq!(range.rows().count(), 18, "a row per pairing");
+    let p = pairing_id(&app, "500106", "500236").await.to_string();
+    let q = pairing_id(&app, "500105", "500242").await.to_string();
+    let good = sheet(&[
+        vec![
+            "结对编号",
+            "结对",
+            "报送期",
+            "帮扶资金（万元）",
+            "实际招录（人）",
+        ],
+        vec![&p, "沙坪坝—奉节", "2022-09", "85.5", "12"],
+        vec![&q, "江北—酉阳", "2022-09", "1.2亿", ""],
+    ]);
+    let before = card(&app, "YQLQ", "2022-09-30").await;
+    let r = import(&app, &admin, yqlq, good.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let summary: Value = r.json().await.unwrap();
+    assert_eq!(summary["created"], 3);
+    let after = card(&app, "YQLQ", "2022-09-30").await;
+    assert_eq!(
+        total(&after, "FUNDS") - total(&before, "FUNDS"),
+        855 * WAN / 10 + 12_000 * WAN
+    );
+    let print = indicator_fingerprint(&app).await;
+    let again: Value = import(&app, &admin, yqlq, good).await.json().await.unwrap();
+    assert_eq!(
+        (again["created"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(3))
+    );
+    let print_again = indicator_fingerprint(&app).await;
+    assert_eq!(
+        print, print_again,
+        "re-importing the same file changes nothing, not even the audit trail"
+    );
+    // One bad cell among good ones: nothing is imported, and the report names row, column and why.
+    let bad = sheet(&[
+        vec![
+            "结对编号",
+            "结对",
+            "报送期",
+            "帮扶资金（万元）",
+            "实际招录（人）",
+        ],
+        vec![&p, "沙坪坝—奉节", "2022-10", "10", "3"],
+        vec![&q, "江北—酉阳", "2022-10", "十万", "2"],
+    ]);
+    let before = indicator_fingerprint(&app).await;
+    let problem = expect_problem(
+        import(&app, &admin, yqlq, bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        problem["errors"][0]["field"], "第3行 帮扶资金（万元）",
+        "{problem}"
+    );
+    assert_eq!(problem["errors"][0]["code"], "not_a_number");
+    let wrong_unit = sheet(&[
+        vec!["结对编号", "结对", "报送期", "帮扶资金（元）"],
+        vec![&p, "x", "2022-10", "10"],
+    ]);
+    let problem = expect_problem(
+        import(&app, &admin, yqlq, wrong_unit).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(problem["errors"][0]["field"]
+        .as_str()
+        .unwrap()
+        .contains("帮扶资金（元）"));
+    let duplicate = sheet(&[
+        vec!["结对编号", "结对", "报送期", "实际招录（人）"],
+        vec![&p, "x", "2022-10", "1"],
+        vec![&p, "x", "2022-10", "2"],
+    ]);
+    let problem = expect_problem(
+        import(&app, &admin, yqlq, duplicate).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["code"], "duplicate");
+    let not_xlsx = import(&app, &admin, yqlq, b"name,amount\n".to_vec()).await;
+    expect_problem(
+        not_xlsx,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        indicator_fingerprint(&app).await,
+        before,
+        "a failing file imports nothing"
+    );
+    // The card exports too.
+    let r = app
+        .get(
+            &format!("/api/v1/frameworks/{yqlq}/report-card.xlsx?as_of=2022-08-31"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let totals = book.worksheet_range("汇总").unwrap();
+    let funds = totals
+        .rows()
+        .find(|r| r[0].to_string() == "帮扶资金")
+        .unwrap();
+    assert_eq!(funds[2].to_string(), "43900", "4.39亿元 in 万元");
+}
+
+async fn a_published_card_is_public(app: TestApp) {
+    let public = app
+        .http
+        .get(app.at("/public/report-card/YQLQ"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        StatusCode::NOT_FOUND,
+        "nothing published yet"
+    );
+    let yqlq = app.framework_id("YQLQ").await;
+    let staff = app.token_of("fengjie.staff").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/report-card/publication"),
+            &staff,
+            &json!({"as_of": "2022-08-31"}),
+        )
+        .await;
+    expect_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let admin = app.admin_token().await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/report-card/publication"),
+            &admin,
+            &json!({"as_of": "2022-08-31"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let public = app
+        .http
+        .get(app.at("/public/report-card/YQLQ"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), StatusCode::OK);
+    let html = public.text().await.unwrap();
+    assert!(
+        html.contains("4.39亿元"),
+        "the public page shows the figures"
+    );
+    assert!(html.contains("2022-08-31"));
+}
