@@ -96,6 +96,19 @@ impl Error {
         matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+    }
+
+    /// Turns a foreign-key violation (the row is still referenced) into a conflict.
+    pub fn on_foreign_key(self, code: &'static str, zh: &str, en: &str) -> Self {
+        if self.is_foreign_key_violation() {
+            Error::conflict(code, zh, en)
+        } else {
+            self
+        }
+    }
+
     /// Turns a unique-constraint violation into a conflict with the given wording; other errors pass.
     pub fn on_unique(self, code: &'static str, zh: &str, en: &str) -> Self {
         if self.is_unique_violation() {

@@ -439,7 +439,15 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     sqlx::query("DELETE FROM pairings WHERE id = $1")
         .bind(id)
         .execute(w.conn())
-        .await?;
+        .await
+        .map_err(Error::from)
+        .map_err(|e| {
+            e.on_foreign_key(
+                "pairing_in_use",
+                "该结对已有协议、指标或活动记录，不能删除；可将其状态改为已终止",
+                "the pairing has agreements, figures or activities and cannot be deleted; set it to ended instead",
+            )
+        })?;
     w.record(Change::deleted("pairing", id, &before)).await?;
     w.commit().await
 }

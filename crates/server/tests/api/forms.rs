@@ -87,6 +87,7 @@ async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
         .unwrap();
     assert_eq!(p["status"], "ended");
 
+    // Pairing 2 has figures, so it is ended, not deleted; one without any record may go.
     let r = app
         .http
         .post(app.at("/pairings/2/delete"))
@@ -95,12 +96,30 @@ async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(app.get("/api/v1/pairings/2", None).await.status(), StatusCode::OK);
+    let (bare,): (i64,) = sqlx::query_as(
+        "SELECT MIN(id) FROM pairings p WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.pairing_id = p.id)
+           AND NOT EXISTS (SELECT 1 FROM indicator_values v WHERE v.pairing_id = p.id)
+           AND NOT EXISTS (SELECT 1 FROM agreements g WHERE g.pairing_id = p.id)",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let r = app
+        .http
+        .post(app.at(&format!("/pairings/{bare}/delete")))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.get("/api/v1/pairings/2", None).await.status(),
+        app.get(&format!("/api/v1/pairings/{bare}"), None).await.status(),
         StatusCode::NOT_FOUND
     );
-    let deleted: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE entity = 'pairing' AND entity_id = '2' AND action = 'delete'").fetch_one(app.db.pool()).await.unwrap();
+    let deleted: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE entity = 'pairing' AND entity_id = $1 AND action = 'delete'").bind(bare.to_string()).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(deleted.0, 1, "the deletion is in the audit trail");
 }
 
