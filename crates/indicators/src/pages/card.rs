@@ -71,7 +71,7 @@ fn network(c: &ReportCard, k: usize) -> Network {
                 .collect()
         })
         .unwrap_or_default();
-    let rights: Vec<(&str, &str)> = c
+    let mut rights: Vec<(&str, &str)> = c
         .sides
         .iter()
         .find(|s| s.side == "b")
@@ -82,6 +82,16 @@ fn network(c: &ReportCard, k: usize) -> Network {
                 .collect()
         })
         .unwrap_or_default();
+    // Each right node sits level with its first partner, so one-to-one pairings draw straight.
+    let partner_rank = |code: &str| {
+        c.pairings
+            .iter()
+            .filter(|p| p.party_b == code)
+            .filter_map(|p| lefts.iter().position(|(l, _)| *l == p.party_a))
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    rights.sort_by_key(|(code, _)| partner_rank(code));
     let rows = lefts.len().max(rights.len()).max(1) as i64;
     let height = 40 + rows * 30;
     let y = |i: usize, n: usize| 30 + (i as i64 * (height - 60)) / (n.max(2) as i64 - 1).max(1);

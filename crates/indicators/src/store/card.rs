@@ -78,6 +78,7 @@ pub struct SideLine {
     /// `a` (e.g. 主城协同区, the helping districts) or `b` (the paired districts).
     pub side: String,
     pub totals: Vec<i64>,
+    pub displays: Vec<String>,
     pub regions: Vec<RegionLine>,
 }
 
@@ -230,9 +231,15 @@ async fn build_within(
                     *acc += v;
                 }
             }
+            let displays = totals
+                .iter()
+                .zip(&indicators)
+                .map(|(v, i)| show_amount(*v, i.combine(), i.unit()))
+                .collect();
             SideLine {
                 side: side.to_string(),
                 totals,
+                displays,
                 regions,
             }
         })
