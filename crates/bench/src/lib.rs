@@ -3,6 +3,7 @@
 //! machine with the load generator sharing it).
 
 pub mod bulk;
+pub mod indicators;
 pub mod load;
 pub mod registry;
 pub mod supervision;

@@ -103,6 +103,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Pairing report cards at scale (1,000 pairings in 5 frameworks, 40 indicators, 60 months:
+    /// 2,400,000 values and 5,000,000 activities, times --scale): card, pairing page, import.
+    Indicators {
+        /// Also run on PostgreSQL: a URL of a role that may create databases.
+        #[arg(long, env = "XIETONG_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+        /// Fraction of the history to generate (1.0 = 60 months).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// National-scale registry (every county, 5,000 organisations, 2,000 pairings, 200 users):
     /// detail, filtered list and search under concurrent clients, next to a static asset.
     Registry {
@@ -260,6 +270,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             scale,
         }) => {
             let report = xietong_bench::supervision::run(xietong_bench::supervision::Options {
+                postgres_admin_url: postgres_url,
+                scale,
+            })
+            .await?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Indicators {
+            postgres_url,
+            scale,
+        }) => {
+            let report = xietong_bench::indicators::run(xietong_bench::indicators::Options {
                 postgres_admin_url: postgres_url,
                 scale,
             })

@@ -183,8 +183,9 @@ pub async fn combines(db: &Db) -> Result<(Combines, BTreeMap<String, i64>)> {
     Ok((c, ids))
 }
 
-/// Each pairing's amount per indicator as of the end of `date`: running totals for flows and
-/// counts, the latest value for stocks.
+/// Each pairing's amount per indicator the framework reports (and the bases of its counts of
+/// pairs) as of the end of `date`: running totals for flows and counts, the latest value for
+/// stocks.
 pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i64, i64), i64>> {
     as_of_within(db, framework_id, None, date).await
 }
@@ -206,7 +207,10 @@ pub async fn as_of_within(
                   WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
                   ORDER BY r.month DESC LIMIT 1)
            FROM pairings p CROSS JOIN indicators i
-          WHERE p.framework_id = $1 AND ($3 = 0 OR p.id = $3)",
+          WHERE p.framework_id = $1 AND ($3 = 0 OR p.id = $3)
+            AND (i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
+                 OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
+                                WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL))",
     )
     .bind(framework_id)
     .bind(&month)
