@@ -61,8 +61,13 @@ pub async fn list(
         .actor
         .as_ref()
         .is_some_and(|a| sweep::may_run(a) == Decision::Allow);
+    // Coordinators (and admins) keep the task book, so they may import it.
+    let can_import = ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| a.is_admin() || a.has_role(xietong_core::permissions::Role::Coordinator));
     let values = minijinja::context! {
-        items, total, limit, offset, base, mine, frameworks, statuses, can_sweep, areas => areas(&s).await?,
+        items, total, limit, offset, base, mine, frameworks, statuses, can_sweep, can_import, areas => areas(&s).await?,
         framework => f.framework, year => f.year, area => f.area, status => f.status, q => f.q,
     };
     Ok(ctx
