@@ -77,7 +77,11 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/template.xlsx", get(imports::task_template))
         .route("/tasks/import", post(imports::import_tasks))
         .route("/tasks/{id}", get(tasks::detail))
-        .route("/tasks/{id}/reports", post(tasks::file_report))
+        .route(
+            "/tasks/{id}/reports",
+            // Evidence files are read in chunks against their own limit.
+            post(tasks::file_report).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/tasks/{id}/resolution", post(tasks::resolve))
         .route("/supervision/sweep", post(tasks::sweep))
         .route("/meetings", get(meetings::list).post(meetings::create))

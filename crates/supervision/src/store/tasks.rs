@@ -13,6 +13,7 @@ use xietong_core::Db;
 
 use crate::domain::{self, LagRules, Period, Resolution, TaskFacts, TaskStatus};
 use crate::permissions;
+use crate::store::evidence::{self, EvidenceLimit, Upload};
 
 pub const SOURCE_KINDS: &[&str] = &[
     "decision",
@@ -81,6 +82,8 @@ pub struct TaskDetail {
     pub owners: Vec<Owner>,
     pub milestones: Vec<Milestone>,
     pub reports: Vec<ProgressReport>,
+    /// Evidence files of the reports, newest period first.
+    pub evidence: Vec<crate::store::evidence::Evidence>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -220,6 +223,7 @@ pub async fn detail(db: &Db, id: i64) -> Result<TaskDetail> {
         task,
         milestones,
         reports,
+        evidence: crate::store::evidence::of_task(db, id).await?,
     })
 }
 
@@ -893,6 +897,29 @@ pub async fn file_report(
     input: &ReportInput,
     today: Date,
 ) -> Result<TaskDetail> {
+    file_report_with_evidence(
+        db,
+        actor,
+        task_id,
+        input,
+        vec![],
+        EvidenceLimit::default(),
+        today,
+    )
+    .await
+}
+
+/// Files a progress report with evidence files, all in one transaction: a refused file
+/// refuses the report too.
+pub async fn file_report_with_evidence(
+    db: &Db,
+    actor: &Actor,
+    task_id: i64,
+    input: &ReportInput,
+    uploads: Vec<Upload>,
+    limit: EvidenceLimit,
+    today: Date,
+) -> Result<TaskDetail> {
     let task = get(db, task_id).await?;
     let owner_ids: Vec<i64> = owners(db, task_id)
         .await?
@@ -943,6 +970,7 @@ pub async fn file_report(
         (Some(p), Some(n)) => (p, n),
         _ => return Err(Error::Internal("report parsed".into())),
     };
+    let files = evidence::check(uploads, limit)?;
     let previous: Option<ProgressReport> = sqlx::query_as(
         "SELECT id, period, percent, narrative_zh, reported_by, reported_at FROM progress_reports WHERE task_id = $1 AND period = $2",
     )
@@ -963,6 +991,13 @@ pub async fn file_report(
     .bind(&now)
     .execute(w.conn())
     .await?;
+    let (report_id,): (i64,) =
+        sqlx::query_as("SELECT id FROM progress_reports WHERE task_id = $1 AND period = $2")
+            .bind(task_id)
+            .bind(period.to_string())
+            .fetch_one(w.conn())
+            .await?;
+    evidence::attach(&mut w, report_id, &files).await?;
     refresh_status(&mut w, task_id, today).await?;
     let after = serde_json::json!({"period": period.to_string(), "percent": input.percent, "narrative_zh": narrative});
     let change = match previous {
@@ -975,6 +1010,60 @@ pub async fn file_report(
         None => Change::created("progress_report", format!("{task_id}/{period}"), after),
     };
     w.record(change).await?;
+    w.commit().await?;
+    detail(db, task_id).await
+}
+
+/// Adds evidence files to the report of a period already filed (as for filing the report:
+/// staff of an owning organisation, coordinators; not on a closed or dropped task).
+pub async fn attach_evidence(
+    db: &Db,
+    actor: &Actor,
+    task_id: i64,
+    period: &str,
+    uploads: Vec<Upload>,
+    limit: EvidenceLimit,
+) -> Result<TaskDetail> {
+    let task = get(db, task_id).await?;
+    let owner_ids: Vec<i64> = owners(db, task_id)
+        .await?
+        .iter()
+        .map(|o| o.org_id)
+        .collect();
+    let mut w = db.write(actor).await?;
+    w.authorize_decision(permissions::report(
+        Some(actor),
+        task.framework_id,
+        &owner_ids,
+    ))?;
+    if task.resolution.is_some() {
+        return Err(Error::conflict(
+            "task_resolved",
+            "任务已关闭或撤销，不能再报送进度",
+            "the task is closed or dropped; no more reports",
+        ));
+    }
+    let report: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM progress_reports WHERE task_id = $1 AND period = $2")
+            .bind(task_id)
+            .bind(period)
+            .fetch_optional(w.conn())
+            .await?;
+    let (report_id,) = report.ok_or_else(|| Error::not_found("progress_report", period))?;
+    if uploads.is_empty() {
+        return Err(Error::invalid(
+            "files",
+            "required",
+            "请选择要上传的佐证材料",
+            "choose the evidence files to upload",
+        ));
+    }
+    let files = evidence::check(uploads, limit)?;
+    if evidence::attach(&mut w, report_id, &files).await? == 0 {
+        // Every file is already attached: nothing to write, nothing to record.
+        drop(w);
+        return detail(db, task_id).await;
+    }
     w.commit().await?;
     detail(db, task_id).await
 }
