@@ -548,3 +548,29 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod marking {
+    use super::*;
+
+    #[test]
+    fn a_failing_sheet_comes_back_marked() {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        for (c, h) in PROJECT_HEADERS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, "P-1").unwrap();
+        ws.write_string(2, 4, "12亿").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let errors = vec![
+            cell_problem(3, "总投资（万元）", Msg::new("含单位", "unit")),
+            cell_problem(3, "第2列", Msg::new("第二列", "second")),
+        ];
+        let marked = marked(&bytes, &PROJECT_HEADERS, &errors).expect("marked");
+        let rows = read_rows(&marked, &PROJECT_HEADERS).unwrap();
+        assert_eq!(rows[1].get(4), "12亿");
+        assert_eq!(rows[1].get(9), "总投资（万元）：含单位；协作机制：第二列");
+        assert_eq!(rows[0].get(9), "");
+    }
+}

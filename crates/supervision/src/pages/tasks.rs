@@ -178,35 +178,51 @@ async fn refused(s: &AppState, ctx: &Ctx, id: i64, e: Error) -> Result<Response>
     }
 }
 
-/// The report form is multipart (it carries evidence files), so its CSRF token is checked here.
+/// The report form is multipart when it carries evidence files (its CSRF token is then checked
+/// here); a plain form is taken as well.
 pub async fn file_report(
     State(s): State<AppState>,
     ctx: Ctx,
     limit: Option<axum::Extension<crate::store::evidence::EvidenceLimit>>,
     Path(id): Path<i64>,
-    form: axum::extract::Multipart,
+    req: axum::extract::Request,
 ) -> Result<Response> {
+    use axum::extract::FromRequest;
     let actor = ctx.actor()?.clone();
     let limit = crate::api::evidence::limit_of(limit);
-    let (fields, files) = match crate::api::evidence::read_form(form, limit).await {
-        Ok(f) => f,
-        Err(e) => return refused(&s, &ctx, id, e).await,
-    };
-    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    if field("csrf").is_empty() || field("csrf") != ctx.csrf() {
-        return Err(Error::BadRequest {
-            code: "csrf_failed",
-            message: xietong_core::error::Msg::new(
-                "页面已过期，请刷新后重试",
-                "the page has expired; reload it and try again",
-            ),
-        });
-    }
-    let input = ReportInput {
-        period: field("period"),
-        // A percentage that is not a number fails the range rule.
-        percent: field("percent").trim().parse().unwrap_or(-1),
-        narrative_zh: field("narrative_zh"),
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (input, files) = if multipart {
+        let form = axum::extract::Multipart::from_request(req, &s)
+            .await
+            .map_err(|_| crate::pages::imports::bad_upload())?;
+        let (fields, files) = match crate::api::evidence::read_form(form, limit).await {
+            Ok(f) => f,
+            Err(e) => return refused(&s, &ctx, id, e).await,
+        };
+        let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+        if field("csrf").is_empty() || field("csrf") != ctx.csrf() {
+            return Err(Error::BadRequest {
+                code: "csrf_failed",
+                message: xietong_core::error::Msg::new(
+                    "页面已过期，请刷新后重试",
+                    "the page has expired; reload it and try again",
+                ),
+            });
+        }
+        let input = ReportInput {
+            period: field("period"),
+            // A percentage that is not a number fails the range rule.
+            percent: field("percent").trim().parse().unwrap_or(-1),
+            narrative_zh: field("narrative_zh"),
+        };
+        (input, files)
+    } else {
+        let CsrfForm(input) = CsrfForm::<ReportInput>::from_request(req, &s).await?;
+        (input, vec![])
     };
     match tasks::file_report_with_evidence(&s.db, &actor, id, &input, files, limit, today()).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{id}")).into_response()),

@@ -531,7 +531,7 @@ async fn insert_projects(
     let date = text::format_date(today);
     for chunk in new.iter().zip(&ids).collect::<Vec<_>>().chunks(1000) {
         let values = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, $1, $2, $3)", i * 2 + 4, i * 2 + 5))
+            .map(|i| format!("($1, $2, $3, ${}, ${})", i * 2 + 4, i * 2 + 5))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
