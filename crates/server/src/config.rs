@@ -20,6 +20,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest evidence file accepted with a progress report, in bytes (uploads of evidence
+    /// may exceed `max_body_bytes` by this much).
+    pub evidence_max_bytes: usize,
     /// Hour (Asia/Shanghai) of the daily lag sweep; every instance may run the scheduler,
     /// the database lets one of them do each day's sweep.
     pub sweep_hour: u8,
@@ -35,6 +38,7 @@ impl Default for Settings {
             max_connections: 16,
             secure_cookies: false,
             max_body_bytes: 2 * 1024 * 1024,
+            evidence_max_bytes: 10 * 1024 * 1024,
             sweep_hour: 2,
             scheduler: true,
         }
@@ -53,6 +57,7 @@ impl fmt::Debug for Settings {
             .field("max_connections", &self.max_connections)
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("evidence_max_bytes", &self.evidence_max_bytes)
             .field("sweep_hour", &self.sweep_hour)
             .field("scheduler", &self.scheduler)
             .finish()

@@ -123,10 +123,20 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn(observability::track))
         .with_state(state)
+        .layer(axum::Extension(xietong_supervision::EvidenceLimit(
+            settings.evidence_max_bytes,
+        )))
         .layer(axum::extract::DefaultBodyLimit::max(
             settings.max_body_bytes,
         ))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        // Every extractor keeps to `max_body_bytes`; only the evidence uploads, which read
+        // their files against `evidence_max_bytes`, need the raw limit to leave room for a
+        // file and its form.
+        .layer(RequestBodyLimitLayer::new(
+            settings
+                .max_body_bytes
+                .max(settings.evidence_max_bytes.saturating_add(1024 * 1024)),
+        ))
         .layer(axum::middleware::from_fn(problem::plain_errors_as_problems))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             observability::panic_response,

@@ -1,8 +1,9 @@
 //! Excel in, Excel out: task lists and project ledgers as .xlsx with Chinese headers, the
-//! monthly-investment template, and reading that template back.
+//! import templates (task list, project ledger, monthly investment), reading them back, and the
+//! uploaded sheet returned with its bad cells marked when an import fails.
 
 use calamine::{Data, Reader, Xlsx};
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{Color, Format, Note, Workbook};
 use xietong_core::domain::Money;
 use xietong_core::error::{Error, FieldError, Msg, Result};
 
@@ -18,6 +19,72 @@ pub const INVESTMENT_HEADERS: [&str; 4] = [
     "月份（YYYY-MM）",
     "当月完成投资（万元）",
 ];
+
+/// Column headers of the task-list template (and of its import).
+pub const TASK_HEADERS: [&str; 11] = [
+    "任务编号",
+    "协作机制",
+    "任务名称",
+    "领域",
+    "年度",
+    "牵头单位",
+    "配合单位",
+    "开始日期（YYYY-MM-DD）",
+    "截止日期（YYYY-MM-DD）",
+    "交付成果",
+    "来源类型",
+];
+
+/// Column headers of the project-ledger template (and of its import).
+pub const PROJECT_HEADERS: [&str; 9] = [
+    "项目编号",
+    "协作机制",
+    "项目名称",
+    "阶段",
+    "总投资（万元）",
+    "项目负责人",
+    "所在区划代码",
+    "责任单位",
+    "增补年度",
+];
+
+/// The column a failed import adds to the returned sheet.
+pub const REASON_HEADER: &str = "错误说明";
+
+/// Project stages as the ledger names them.
+pub const STAGE_LABELS: [(&str, &str); 6] = [
+    ("reserve", "储备"),
+    ("preparatory", "前期"),
+    ("started", "新开工"),
+    ("under_construction", "续建"),
+    ("completed", "竣工"),
+    ("in_operation", "投产"),
+];
+
+/// Where a task came from, as the task book names it.
+pub const SOURCE_KIND_LABELS: [(&str, &str); 5] = [
+    ("decision", "会议决定"),
+    ("agreement", "合作协议"),
+    ("annual_plan", "年度计划"),
+    ("problem_list", "问题清单"),
+    ("other", "其他"),
+];
+
+/// The key of a label typed in a sheet: the Chinese label or the key itself.
+pub fn key_of<'a>(labels: &[(&'a str, &str)], typed: &str) -> Option<&'a str> {
+    labels
+        .iter()
+        .find(|(k, l)| *l == typed || *k == typed)
+        .map(|(k, _)| *k)
+}
+
+/// Several names in one cell, separated by 、，, ; or ；.
+pub fn split_list(cell: &str) -> Vec<String> {
+    cell.split(['、', ',', '，', ';', '；'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
 
 fn xlsx_error(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("xlsx: {e}"))
@@ -128,6 +195,232 @@ pub fn investment_template(projects: &[Project], month: &str) -> Result<Vec<u8>>
     sheet("月度完成投资", &INVESTMENT_HEADERS, rows)
 }
 
+/// An empty template: the header row, and a second sheet saying how to fill it in.
+fn template(name: &str, headers: &[&str], notes: &[String]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(name).map_err(xlsx_error)?;
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(xlsx_error)?;
+        // Text cells, so that codes and dates stay as typed.
+        ws.set_column_format(c as u16, &text).map_err(xlsx_error)?;
+        ws.set_column_width(c as u16, 16).map_err(xlsx_error)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let help = book.add_worksheet();
+    help.set_name("填写说明").map_err(xlsx_error)?;
+    help.set_column_width(0, 100).map_err(xlsx_error)?;
+    for (r, line) in notes.iter().enumerate() {
+        help.write_string(r as u32, 0, line).map_err(xlsx_error)?;
+    }
+    book.save_to_buffer().map_err(xlsx_error)
+}
+
+fn labels(l: &[(&str, &str)]) -> String {
+    l.iter().map(|(_, z)| *z).collect::<Vec<_>>().join("、")
+}
+
+/// The task-list template; `areas` are the areas' Chinese names.
+pub fn task_template(areas: &[String]) -> Result<Vec<u8>> {
+    template(
+        "任务书",
+        &TASK_HEADERS,
+        &[
+            "每行一项任务；任务编号已存在的行更新该任务，不存在的行新建任务。".into(),
+            "协作机制：填写机制简称（如 CY）。".into(),
+            format!("领域可选：{}", areas.join("、")),
+            "牵头单位、配合单位：填写机构全称，多个配合单位用“、”分隔。".into(),
+            "日期格式：YYYY-MM-DD。".into(),
+            format!("来源类型可选：{}", labels(&SOURCE_KIND_LABELS)),
+            "任何一行有误都不会导入；系统会逐格指出问题，并可下载标出错误的文件。".into(),
+        ],
+    )
+}
+
+/// The project-ledger template.
+pub fn project_template() -> Result<Vec<u8>> {
+    template(
+        "重大项目",
+        &PROJECT_HEADERS,
+        &[
+            "每行一个项目；项目编号已存在的行更新该项目，不存在的行新建项目。".into(),
+            "协作机制：填写机制简称（如 CY）。".into(),
+            format!("阶段可选：{}", labels(&STAGE_LABELS)),
+            "总投资以万元为单位，只填数字。".into(),
+            "所在区划代码：6 位行政区划代码，多个用“、”分隔；责任单位：机构全称，多个用“、”分隔。"
+                .into(),
+            "增补年度：年中增补入库的项目填写年度，否则留空。".into(),
+            "任何一行有误都不会导入；系统会逐格指出问题，并可下载标出错误的文件。".into(),
+        ],
+    )
+}
+
+/// One row of an uploaded sheet, its cells as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRow {
+    /// The spreadsheet's own row number (the header is row 1).
+    pub row: usize,
+    pub cells: Vec<String>,
+}
+
+impl SheetRow {
+    pub fn get(&self, c: usize) -> &str {
+        self.cells.get(c).map(String::as_str).unwrap_or("")
+    }
+}
+
+fn unreadable() -> Error {
+    Error::invalid(
+        "file",
+        "xlsx_unreadable",
+        "无法读取该文件，请上传 .xlsx 格式的模板",
+        "the file cannot be read; upload the .xlsx template",
+    )
+}
+
+/// The first sheet of an upload as text rows (the first row is the header), with the sheet's
+/// name.
+fn read_grid(bytes: &[u8]) -> Result<(String, Vec<Vec<String>>)> {
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| unreadable())?;
+    let name = book.sheet_names().first().cloned().ok_or_else(unreadable)?;
+    let range = book.worksheet_range(&name).map_err(|_| unreadable())?;
+    // A sheet whose first used cell is not A1 is read as if it were, so row numbers match
+    // what the person sees.
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    let mut grid: Vec<Vec<String>> = vec![Vec::new(); r0 as usize];
+    for r in range.rows() {
+        let mut cells = vec![String::new(); c0 as usize];
+        cells.extend(r.iter().map(cell_text));
+        grid.push(cells);
+    }
+    Ok((name, grid))
+}
+
+/// Reads a template back: the header must be the template's; empty rows are skipped.
+pub fn read_rows(bytes: &[u8], headers: &[&str]) -> Result<Vec<SheetRow>> {
+    let (_, grid) = read_grid(bytes)?;
+    let header = grid.first().cloned().unwrap_or_default();
+    for (i, expected) in headers.iter().enumerate() {
+        if header.get(i).map(String::as_str) != Some(*expected) {
+            return Err(Error::Invalid(vec![problem(
+                1,
+                &format!("第{}列", i + 1),
+                format!("表头应为“{expected}”，请使用系统下载的模板"),
+                format!("the header should read “{expected}”; use the downloaded template"),
+            )]));
+        }
+    }
+    Ok(grid
+        .into_iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .map(|(i, cells)| SheetRow { row: i + 1, cells })
+        .collect())
+}
+
+/// A failure naming one cell of an imported sheet (`第{row}行 {column}`).
+pub fn cell_problem(row: usize, column: &str, message: Msg) -> FieldError {
+    FieldError::new(format!("第{row}行 {column}"), "import_cell", message)
+}
+
+/// The row and column (0-based) a failure names, if it names a cell of a sheet with `headers`.
+fn cell_of(field: &str, headers: &[&str]) -> Option<(u32, Option<u16>)> {
+    let rest = field.strip_prefix('第')?;
+    let (row, rest) = rest.split_once('行')?;
+    let row: u32 = row.parse().ok()?;
+    let column = rest.trim();
+    let col = headers
+        .iter()
+        .position(|h| *h == column)
+        .map(|c| c as u16)
+        .or_else(|| {
+            column
+                .strip_prefix('第')
+                .and_then(|c| c.strip_suffix('列'))
+                .and_then(|c| c.parse::<u16>().ok())
+                .map(|c| c.saturating_sub(1))
+        });
+    Some((row.checked_sub(1)?, col))
+}
+
+/// The uploaded sheet returned with every cell a failure names filled red and annotated, and a
+/// last column “错误说明” giving each failing row's reasons. `None` when the file cannot be
+/// read or no failure names a cell.
+pub fn marked(bytes: &[u8], headers: &[&str], errors: &[FieldError]) -> Option<Vec<u8>> {
+    let (name, grid) = read_grid(bytes).ok()?;
+    let mut by_row: std::collections::BTreeMap<u32, Vec<(Option<u16>, String)>> =
+        Default::default();
+    for e in errors {
+        let (row, col) = cell_of(&e.field, headers)?;
+        by_row
+            .entry(row)
+            .or_default()
+            .push((col, e.message.zh.clone()));
+    }
+    if by_row.is_empty() {
+        return None;
+    }
+    let width = grid
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(headers.len());
+    let reason_col = width as u16;
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(&name).ok()?;
+    let bold = Format::new().set_bold();
+    let bad = Format::new()
+        .set_background_color(Color::RGB(0xFFC7CE))
+        .set_font_color(Color::RGB(0x9C0006));
+    let reason = Format::new()
+        .set_font_color(Color::RGB(0x9C0006))
+        .set_text_wrap();
+    for (r, cells) in grid.iter().enumerate() {
+        for (c, v) in cells.iter().enumerate() {
+            let fmt = if r == 0 { &bold } else { &Format::new() };
+            ws.write_string_with_format(r as u32, c as u16, v, fmt)
+                .ok()?;
+        }
+    }
+    ws.write_string_with_format(0, reason_col, REASON_HEADER, &bold)
+        .ok()?;
+    ws.set_column_width(reason_col, 60).ok()?;
+    for (row, problems) in &by_row {
+        let cells = grid.get(*row as usize);
+        let mut reasons = Vec::new();
+        for (col, msg) in problems {
+            if let Some(col) = col {
+                let value = cells
+                    .and_then(|c| c.get(*col as usize))
+                    .map(String::as_str)
+                    .unwrap_or("");
+                ws.write_string_with_format(*row, *col, value, &bad).ok()?;
+                ws.insert_note(*row, *col, &Note::new(msg).set_author("协同"))
+                    .ok()?;
+                let header = headers.get(*col as usize).copied().unwrap_or("");
+                reasons.push(if header.is_empty() {
+                    msg.clone()
+                } else {
+                    format!("{header}：{msg}")
+                });
+            } else {
+                reasons.push(msg.clone());
+            }
+        }
+        ws.write_string_with_format(*row, reason_col, reasons.join("；"), &reason)
+            .ok()?;
+    }
+    ws.set_freeze_panes(1, 0).ok()?;
+    book.save_to_buffer().ok()
+}
+
 /// One filled-in row of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvestmentRow {
@@ -153,58 +446,22 @@ fn cell_text(d: &Data) -> String {
 }
 
 fn problem(row: usize, column: &str, zh: String, en: String) -> FieldError {
-    FieldError::new(
-        format!("第{row}行 {column}"),
-        "import_cell",
-        Msg::new(zh, en),
-    )
+    cell_problem(row, column, Msg::new(zh, en))
 }
 
-/// Reads the template back. The header must be the template's; empty rows are skipped.
+/// Reads the investment template back. The header must be the template's; rows without an
+/// amount are skipped (the template lists every project; a row left blank is not reported).
 pub fn read_investment(bytes: &[u8]) -> Result<Vec<InvestmentRow>> {
-    let unreadable = || {
-        Error::invalid(
-            "file",
-            "xlsx_unreadable",
-            "无法读取该文件，请上传 .xlsx 格式的模板",
-            "the file cannot be read; upload the .xlsx template",
-        )
-    };
-    let mut book: Xlsx<_> =
-        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| unreadable())?;
-    let name = book.sheet_names().first().cloned().ok_or_else(unreadable)?;
-    let range = book.worksheet_range(&name).map_err(|_| unreadable())?;
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
-        .next()
-        .map(|r| r.iter().map(cell_text).collect())
-        .unwrap_or_default();
-    for (i, expected) in INVESTMENT_HEADERS.iter().enumerate() {
-        if header.get(i).map(String::as_str) != Some(*expected) {
-            return Err(Error::Invalid(vec![problem(
-                1,
-                &format!("第{}列", i + 1),
-                format!("表头应为“{expected}”，请使用系统下载的模板"),
-                format!("the header should read “{expected}”; use the downloaded template"),
-            )]));
-        }
-    }
-    let mut out = Vec::new();
-    for (i, r) in rows.enumerate() {
-        let cells: Vec<String> = r.iter().map(cell_text).collect();
-        let get = |c: usize| cells.get(c).cloned().unwrap_or_default();
-        // The template lists every project; a row without an amount is simply not reported.
-        if get(3).is_empty() {
-            continue;
-        }
-        out.push(InvestmentRow {
-            row: i + 2,
-            code: get(0),
-            month: get(2),
-            amount_wan: get(3),
-        });
-    }
-    Ok(out)
+    Ok(read_rows(bytes, &INVESTMENT_HEADERS)?
+        .into_iter()
+        .filter(|r| !r.get(3).is_empty())
+        .map(|r| InvestmentRow {
+            row: r.row,
+            code: r.get(0).to_string(),
+            month: r.get(2).to_string(),
+            amount_wan: r.get(3).to_string(),
+        })
+        .collect())
 }
 
 /// Parses an amount typed in 万元 (the template's unit) into money, refusing text, negatives
@@ -289,5 +546,31 @@ mod tests {
             read_investment(b"not a spreadsheet"),
             Err(Error::Invalid(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod marking {
+    use super::*;
+
+    #[test]
+    fn a_failing_sheet_comes_back_marked() {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        for (c, h) in PROJECT_HEADERS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, "P-1").unwrap();
+        ws.write_string(2, 4, "12亿").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let errors = vec![
+            cell_problem(3, "总投资（万元）", Msg::new("含单位", "unit")),
+            cell_problem(3, "第2列", Msg::new("第二列", "second")),
+        ];
+        let marked = marked(&bytes, &PROJECT_HEADERS, &errors).expect("marked");
+        let rows = read_rows(&marked, &PROJECT_HEADERS).unwrap();
+        assert_eq!(rows[1].get(4), "12亿");
+        assert_eq!(rows[1].get(9), "总投资（万元）：含单位；协作机制：第二列");
+        assert_eq!(rows[0].get(9), "");
     }
 }

@@ -37,7 +37,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "projects",
         sql: include_str!("../migrations/1002_projects.sql"),
     },
+    Migration {
+        version: 1003,
+        name: "evidence",
+        sql: include_str!("../migrations/1003_evidence.sql"),
+    },
 ];
+
+pub use store::evidence::EvidenceLimit;
 
 pub fn ui_part() -> UiPart {
     UiPart {

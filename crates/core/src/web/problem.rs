@@ -179,9 +179,12 @@ pub async fn plain_errors_as_problems(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // An attachment is a deliberate answer (e.g. a failed import's sheet with its bad cells
+    // marked), not a plain-text refusal of the HTTP stack.
     if status.as_u16() < 400
         || content_type.starts_with(PROBLEM_JSON)
         || content_type.starts_with("text/html")
+        || response.headers().contains_key(header::CONTENT_DISPOSITION)
     {
         return response;
     }

@@ -1,21 +1,23 @@
-//! Spreadsheets over the API: exports of filtered lists, the monthly-investment template, and
-//! its import.
+//! Spreadsheets over the API: exports of filtered lists; the task-list, project-ledger and
+//! monthly-investment templates and their imports. A failed import answers 422 with problem
+//! details naming each bad cell; with `?report=xlsx` the 422 carries instead the uploaded sheet
+//! with those cells marked in red, a note on each and an “错误说明” column.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xietong_core::error::Result;
+use xietong_core::error::{Error, Result};
 use xietong_core::web::problem::Problem;
 use xietong_core::web::{AppState, Ctx};
 
 use super::today;
 use crate::excel::{self, XLSX};
 use crate::store::projects::{self, ImportOutcome, ProjectFilter};
-use crate::store::tasks::{self, TaskFilter};
+use crate::store::tasks::{self, LedgerOutcome, TaskFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,6 +25,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_projects))
         .routes(routes!(investment_template))
         .routes(routes!(import_investment))
+        .routes(routes!(task_template))
+        .routes(routes!(import_tasks))
+        .routes(routes!(project_template))
+        .routes(routes!(import_projects))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `xlsx`: when the import fails, answer 422 with the uploaded sheet, its bad cells marked,
+    /// instead of problem details.
+    #[serde(default)]
+    report: Option<String>,
+}
+
+impl ImportQuery {
+    fn wants_xlsx(&self) -> Result<bool> {
+        match self.report.as_deref() {
+            None | Some("") | Some("json") => Ok(false),
+            Some("xlsx") => Ok(true),
+            Some(_) => Err(Error::invalid(
+                "report",
+                "value_unknown",
+                "report 可选：json、xlsx",
+                "report: one of json, xlsx",
+            )),
+        }
+    }
+}
+
+/// The answer to a failed import: problem details, or (when asked for and the failure names
+/// cells of a readable sheet) the sheet with those cells marked, as a 422.
+pub fn import_failure(e: Error, bytes: &[u8], headers: &[&str], as_xlsx: bool) -> Response {
+    if let (true, Error::Invalid(fields)) = (as_xlsx, &e) {
+        if let Some(marked) = excel::marked(bytes, headers, fields) {
+            let mut r = xlsx_response("import-errors.xlsx", marked);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return r;
+        }
+    }
+    e.into_response()
 }
 
 /// An .xlsx download named `name`.
@@ -156,20 +199,113 @@ pub async fn template_response(
 }
 
 /// Import a filled-in investment template (the .xlsx as the request body). All rows are checked
-/// first; if any fails, nothing is stored and every failing row and column is named.
-#[utoipa::path(post, path = "/api/v1/projects/investment-import", tag = "supervision",
+/// first; if any fails, nothing is stored and every failing row and column is named — as
+/// problem details, or with `?report=xlsx` as the uploaded sheet with the bad cells marked.
+#[utoipa::path(post, path = "/api/v1/projects/investment-import", tag = "supervision", params(ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    responses((status = 200, body = ImportOutcome), (status = 422, body = Problem)))]
+    responses((status = 200, body = ImportOutcome),
+        (status = 422, description = "problem details naming each bad cell; with `report=xlsx`, the uploaded sheet with the bad cells marked", content(
+            (Problem = "application/problem+json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn import_investment(
     State(s): State<AppState>,
     ctx: Ctx,
+    Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Json<ImportOutcome>> {
+) -> Result<Response> {
     let actor = ctx.actor()?;
-    let rows = excel::read_investment(&body)?;
-    Ok(Json(
-        projects::import_investment(&s.db, actor, &rows, today()).await?,
+    let as_xlsx = q.wants_xlsx()?;
+    let outcome = match excel::read_investment(&body) {
+        Ok(rows) => projects::import_investment(&s.db, actor, &rows, today()).await,
+        Err(e) => Err(e),
+    };
+    Ok(match outcome {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => import_failure(e, &body, &excel::INVESTMENT_HEADERS, as_xlsx),
+    })
+}
+
+/// The task-list template: Chinese headers and a sheet of instructions (areas, source kinds).
+#[utoipa::path(get, path = "/api/v1/tasks/template", tag = "supervision",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+async fn task_template(State(s): State<AppState>) -> Result<Response> {
+    Ok(xlsx_response(
+        "task-template.xlsx",
+        task_template_bytes(&s).await?,
     ))
+}
+
+pub async fn task_template_bytes(s: &AppState) -> Result<Vec<u8>> {
+    let areas: Vec<(String,)> = sqlx::query_as("SELECT name_zh FROM areas ORDER BY position")
+        .fetch_all(s.db.pool())
+        .await?;
+    excel::task_template(&areas.into_iter().map(|(a,)| a).collect::<Vec<_>>())
+}
+
+/// Import a filled-in task-list template (the .xlsx as the request body; the frameworks'
+/// coordinators). New codes are created, changed ones updated, equal ones left alone; if any
+/// row fails nothing is stored and every bad cell is named — as problem details, or with
+/// `?report=xlsx` as the uploaded sheet with the bad cells marked.
+#[utoipa::path(post, path = "/api/v1/tasks/import", tag = "supervision", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = LedgerOutcome), (status = 401, body = Problem),
+        (status = 422, description = "problem details naming each bad cell; with `report=xlsx`, the uploaded sheet with the bad cells marked", content(
+            (Problem = "application/problem+json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+async fn import_tasks(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    let as_xlsx = q.wants_xlsx()?;
+    let outcome = match excel::read_rows(&body, &excel::TASK_HEADERS) {
+        Ok(rows) => tasks::import(&s.db, actor, &rows, today()).await,
+        Err(e) => Err(e),
+    };
+    Ok(match outcome {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => import_failure(e, &body, &excel::TASK_HEADERS, as_xlsx),
+    })
+}
+
+/// The project-ledger template: Chinese headers and a sheet of instructions (stages, units).
+#[utoipa::path(get, path = "/api/v1/projects/template", tag = "supervision",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+async fn project_template() -> Result<Response> {
+    Ok(xlsx_response(
+        "project-template.xlsx",
+        excel::project_template()?,
+    ))
+}
+
+/// Import a filled-in project-ledger template (the .xlsx as the request body; the frameworks'
+/// coordinators). New codes are registered, changed ones updated, equal ones left alone; if any
+/// row fails nothing is stored and every bad cell is named — as problem details, or with
+/// `?report=xlsx` as the uploaded sheet with the bad cells marked.
+#[utoipa::path(post, path = "/api/v1/projects/import", tag = "supervision", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = LedgerOutcome), (status = 401, body = Problem),
+        (status = 422, description = "problem details naming each bad cell; with `report=xlsx`, the uploaded sheet with the bad cells marked", content(
+            (Problem = "application/problem+json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+async fn import_projects(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    let as_xlsx = q.wants_xlsx()?;
+    let outcome = match excel::read_rows(&body, &excel::PROJECT_HEADERS) {
+        Ok(rows) => projects::import_ledger(&s.db, actor, &rows, today()).await,
+        Err(e) => Err(e),
+    };
+    Ok(match outcome {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => import_failure(e, &body, &excel::PROJECT_HEADERS, as_xlsx),
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Supervision's JSON API under `/api/v1`: meetings, tasks, progress reports, the sweep, alerts.
 
+pub mod evidence;
 pub mod excel;
 mod letters;
 mod meetings;
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(projects::router())
         .merge(report_card::router())
         .merge(excel::router())
+        .merge(evidence::router())
 }
 
 /// Today in Asia/Shanghai: every supervision rule counts China's calendar days.

@@ -1,6 +1,7 @@
 //! Supervision pages: the task list (with "due this month" first for unit staff), the task page
 //! with its timeline and forms, meetings.
 
+mod imports;
 mod letters;
 mod meetings;
 mod projects;
@@ -64,13 +65,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "supervision/report_card.html",
         include_str!("../../templates/report_card.html"),
     ),
+    (
+        "supervision/import_result.html",
+        include_str!("../../templates/import_result.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(tasks::list))
+        .route("/tasks/template.xlsx", get(imports::task_template))
+        .route("/tasks/import", post(imports::import_tasks))
         .route("/tasks/{id}", get(tasks::detail))
-        .route("/tasks/{id}/reports", post(tasks::file_report))
+        .route(
+            "/tasks/{id}/reports",
+            // Evidence files are read in chunks against their own limit.
+            post(tasks::file_report).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/tasks/{id}/resolution", post(tasks::resolve))
         .route("/supervision/sweep", post(tasks::sweep))
         .route("/meetings", get(meetings::list).post(meetings::create))
@@ -92,6 +103,8 @@ pub fn router() -> Router<AppState> {
             get(projects::template),
         )
         .route("/projects/import", post(projects::import))
+        .route("/projects/template.xlsx", get(imports::project_template))
+        .route("/projects/ledger-import", post(imports::import_projects))
         .route("/projects/{id}", get(projects::detail))
         .route(
             "/projects/{id}/investment",

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use xietong_core::domain::Money;
-use xietong_core::error::{Error, Msg, Result};
+use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Decision;
 use xietong_core::web::{AppState, CsrfForm, Ctx};
 
@@ -122,44 +122,34 @@ pub async fn report_investment(
 }
 
 /// The import form posts the file with the CSRF token as multipart; both are checked before
-/// anything is read into the database.
+/// anything is read into the database. A failed import shows each bad cell and offers the
+/// sheet with them marked.
 pub async fn import(
     State(s): State<AppState>,
     ctx: Ctx,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Result<Response> {
-    let actor = ctx.actor()?;
-    let mut csrf = String::new();
-    let mut file = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|_| bad_upload())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| bad_upload())?,
-            Some("file") => file = field.bytes().await.map_err(|_| bad_upload())?.to_vec(),
-            _ => {}
-        }
-    }
-    if csrf.is_empty() || csrf != ctx.csrf() {
-        return Err(Error::BadRequest {
-            code: "csrf_failed",
-            message: Msg::new(
-                "页面已过期，请刷新后重试",
-                "the page has expired; reload it and try again",
-            ),
-        });
-    }
-    let rows = crate::excel::read_investment(&file)?;
-    let outcome = projects::import_investment(&s.db, actor, &rows, today()).await?;
-    Ok(Redirect::to(&format!(
-        "/projects?imported={}&unchanged={}",
-        outcome.changed, outcome.unchanged
-    ))
-    .into_response())
-}
-
-fn bad_upload() -> Error {
-    Error::BadRequest {
-        code: "upload_unreadable",
-        message: Msg::new("上传内容无法读取", "the upload cannot be read"),
+    let actor = ctx.actor()?.clone();
+    let file = super::imports::read_upload(&ctx, form).await?;
+    let outcome = match crate::excel::read_investment(&file) {
+        Ok(rows) => projects::import_investment(&s.db, &actor, &rows, today()).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(outcome) => Ok(Redirect::to(&format!(
+            "/projects?imported={}&unchanged={}",
+            outcome.changed, outcome.unchanged
+        ))
+        .into_response()),
+        Err(e) => super::imports::failure_page(
+            &s,
+            &ctx,
+            e,
+            &file,
+            &crate::excel::INVESTMENT_HEADERS,
+            "investment",
+            "/projects",
+        ),
     }
 }
 

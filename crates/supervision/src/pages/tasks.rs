@@ -61,8 +61,13 @@ pub async fn list(
         .actor
         .as_ref()
         .is_some_and(|a| sweep::may_run(a) == Decision::Allow);
+    // Coordinators (and admins) keep the task book, so they may import it.
+    let can_import = ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| a.is_admin() || a.has_role(xietong_core::permissions::Role::Coordinator));
     let values = minijinja::context! {
-        items, total, limit, offset, base, mine, frameworks, statuses, can_sweep, areas => areas(&s).await?,
+        items, total, limit, offset, base, mine, frameworks, statuses, can_sweep, can_import, areas => areas(&s).await?,
         framework => f.framework, year => f.year, area => f.area, status => f.status, q => f.q,
     };
     Ok(ctx
@@ -70,12 +75,13 @@ pub async fn list(
         .into_response())
 }
 
-/// One entry of a task's timeline.
+/// One entry of a task's timeline (a report carries its evidence files).
 #[derive(Serialize)]
 struct Event {
     at: String,
     kind: &'static str,
     text: String,
+    files: Vec<crate::store::evidence::Evidence>,
 }
 
 async fn render_task(
@@ -94,6 +100,12 @@ async fn render_task(
             at: r.reported_at.clone(),
             kind: "report",
             text: format!("{} · {}% · {}", r.period, r.percent, r.narrative_zh),
+            files: t
+                .evidence
+                .iter()
+                .filter(|e| e.report_id == r.id)
+                .cloned()
+                .collect(),
         });
     }
     for a in &alerts {
@@ -102,12 +114,14 @@ async fn render_task(
             at: a.opened_at.clone(),
             kind: "alert_opened",
             text: details.clone(),
+            files: vec![],
         });
         if let Some(closed) = &a.closed_at {
             timeline.push(Event {
                 at: closed.clone(),
                 kind: "alert_closed",
                 text: details,
+                files: vec![],
             });
         }
     }
@@ -120,6 +134,7 @@ async fn render_task(
                 "changed"
             },
             text: h.actor_name.clone(),
+            files: vec![],
         });
     }
     timeline.sort_by(|a, b| b.at.cmp(&a.at));
@@ -163,13 +178,53 @@ async fn refused(s: &AppState, ctx: &Ctx, id: i64, e: Error) -> Result<Response>
     }
 }
 
+/// The report form is multipart when it carries evidence files (its CSRF token is then checked
+/// here); a plain form is taken as well.
 pub async fn file_report(
     State(s): State<AppState>,
     ctx: Ctx,
+    limit: Option<axum::Extension<crate::store::evidence::EvidenceLimit>>,
     Path(id): Path<i64>,
-    CsrfForm(input): CsrfForm<ReportInput>,
+    req: axum::extract::Request,
 ) -> Result<Response> {
-    match tasks::file_report(&s.db, ctx.actor()?, id, &input, today()).await {
+    use axum::extract::FromRequest;
+    let actor = ctx.actor()?.clone();
+    let limit = crate::api::evidence::limit_of(limit);
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (input, files) = if multipart {
+        let form = axum::extract::Multipart::from_request(req, &s)
+            .await
+            .map_err(|_| crate::pages::imports::bad_upload())?;
+        let (fields, files) = match crate::api::evidence::read_form(form, limit).await {
+            Ok(f) => f,
+            Err(e) => return refused(&s, &ctx, id, e).await,
+        };
+        let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+        if field("csrf").is_empty() || field("csrf") != ctx.csrf() {
+            return Err(Error::BadRequest {
+                code: "csrf_failed",
+                message: xietong_core::error::Msg::new(
+                    "页面已过期，请刷新后重试",
+                    "the page has expired; reload it and try again",
+                ),
+            });
+        }
+        let input = ReportInput {
+            period: field("period"),
+            // A percentage that is not a number fails the range rule.
+            percent: field("percent").trim().parse().unwrap_or(-1),
+            narrative_zh: field("narrative_zh"),
+        };
+        (input, files)
+    } else {
+        let CsrfForm(input) = CsrfForm::<ReportInput>::from_request(req, &s).await?;
+        (input, vec![])
+    };
+    match tasks::file_report_with_evidence(&s.db, &actor, id, &input, files, limit, today()).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{id}")).into_response()),
         Err(e) => refused(&s, &ctx, id, e).await,
     }

@@ -1,5 +1,6 @@
 //! Storage of supervision: each module owns its tables and goes through core's write path.
 
+pub mod evidence;
 pub mod letters;
 pub mod meetings;
 pub mod projects;

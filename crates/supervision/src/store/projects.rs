@@ -288,6 +288,78 @@ pub struct Provenance {
     pub generated: bool,
 }
 
+/// A project input that passed the rules that need no database.
+#[derive(Debug, Clone)]
+struct ValidProject {
+    code: String,
+    name_zh: String,
+    stage: String,
+    total: Money,
+    leader_zh: String,
+    regions: Vec<RegionCode>,
+}
+
+impl ProjectInput {
+    /// The rules of a project that need no database, every failure named by its field.
+    fn parse(&self) -> Result<ValidProject> {
+        let mut p = Problems::new();
+        let code = p.take(text::key("code", &self.code));
+        let name = p.take(text::bounded("name_zh", &self.name_zh, 1, 300));
+        let stage = p.take(stage("stage", &self.stage));
+        let total = if self.total_investment.trim().is_empty() {
+            Some(Money::default())
+        } else {
+            p.take(money("total_investment", &self.total_investment))
+        };
+        let leader = p.take(text::optional("leader_zh", &self.leader_zh, 100));
+        let mut regions = Vec::new();
+        for (i, r) in self.region_codes.iter().enumerate() {
+            if let Some(code) = p.take(RegionCode::parse(r).map_err(|e| FieldError {
+                field: format!("region_codes[{i}]"),
+                ..e
+            })) {
+                regions.push(code);
+            }
+        }
+        if self.unit_org_ids.is_empty() {
+            p.push(FieldError::new(
+                "unit_org_ids",
+                "required",
+                Msg::new(
+                    "至少需要一个责任单位",
+                    "at least one responsible unit is needed",
+                ),
+            ));
+        }
+        if let Some(y) = self.added_in_year {
+            if !(2000..=2100).contains(&y) {
+                p.push(FieldError::new(
+                    "added_in_year",
+                    "year_invalid",
+                    Msg::new(
+                        "年度须在 2000 至 2100 之间",
+                        "the year must lie between 2000 and 2100",
+                    ),
+                ));
+            }
+        }
+        p.into_result()?;
+        match (code, name, stage, total, leader) {
+            (Some(code), Some(name_zh), Some(stage), Some(total), Some(leader_zh)) => {
+                Ok(ValidProject {
+                    code,
+                    name_zh,
+                    stage,
+                    total,
+                    leader_zh,
+                    regions,
+                })
+            }
+            _ => Err(Error::Internal("project parsed".into())),
+        }
+    }
+}
+
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -295,34 +367,12 @@ pub async fn create(
     provenance: Provenance,
     today: Date,
 ) -> Result<ProjectDetail> {
+    let parsed = input.parse();
     let mut p = Problems::new();
-    let code = p.take(text::key("code", &input.code));
-    let name = p.take(text::bounded("name_zh", &input.name_zh, 1, 300));
-    let stage = p.take(stage("stage", &input.stage));
-    let total = if input.total_investment.trim().is_empty() {
-        Some(Money::default())
-    } else {
-        p.take(money("total_investment", &input.total_investment))
-    };
-    let leader = p.take(text::optional("leader_zh", &input.leader_zh, 100));
-    let mut regions = Vec::new();
-    for (i, r) in input.region_codes.iter().enumerate() {
-        if let Some(code) = p.take(RegionCode::parse(r).map_err(|e| FieldError {
-            field: format!("region_codes[{i}]"),
-            ..e
-        })) {
-            regions.push(code);
+    if let Err(Error::Invalid(fields)) = &parsed {
+        for f in fields {
+            p.push(f.clone());
         }
-    }
-    if input.unit_org_ids.is_empty() {
-        p.push(FieldError::new(
-            "unit_org_ids",
-            "required",
-            Msg::new(
-                "至少需要一个责任单位",
-                "at least one responsible unit is needed",
-            ),
-        ));
     }
     for (i, id) in input.unit_org_ids.iter().enumerate() {
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM organisations WHERE id = $1")
@@ -340,70 +390,601 @@ pub async fn create(
             ));
         }
     }
-    for (i, code) in regions.iter().enumerate() {
-        if xietong_core::registry::regions::get(db, code)
-            .await
-            .is_err()
-        {
-            p.push(FieldError::new(
-                format!("region_codes[{i}]"),
-                "region_unknown",
-                Msg::new(
-                    format!("区划 {code} 不存在"),
-                    format!("region {code} is not in the registry"),
-                ),
-            ));
+    if let Ok(v) = &parsed {
+        for (i, code) in v.regions.iter().enumerate() {
+            if xietong_core::registry::regions::get(db, code)
+                .await
+                .is_err()
+            {
+                p.push(FieldError::new(
+                    format!("region_codes[{i}]"),
+                    "region_unknown",
+                    Msg::new(
+                        format!("区划 {code} 不存在"),
+                        format!("region {code} is not in the registry"),
+                    ),
+                ));
+            }
         }
     }
     let mut w = db.write(actor).await?;
     w.authorize_decision(permissions::manage(Some(actor), input.framework_id))?;
     p.into_result()?;
-    let (Some(code), Some(name), Some(stage), Some(total), Some(leader)) =
-        (code, name, stage, total, leader)
-    else {
-        return Err(Error::Internal("project parsed".into()));
+    let v = parsed?;
+    let new = NewProject {
+        v,
+        framework_id: input.framework_id,
+        unit_org_ids: input.unit_org_ids.clone(),
+        added_in_year: input.added_in_year,
+        provenance,
     };
-    let now = xietong_core::clock::now_rfc3339();
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO projects (code, framework_id, name_zh, stage, total_investment_fen, leader_zh, added_in_year, source_seed, source_quote, generated, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-    )
-    .bind(&code)
-    .bind(input.framework_id)
-    .bind(&name)
-    .bind(&stage)
-    .bind(total.fen())
-    .bind(&leader)
-    .bind(input.added_in_year)
-    .bind(&provenance.seed)
-    .bind(&provenance.quote)
-    .bind(provenance.generated as i64)
-    .bind(&now)
-    .fetch_one(w.conn())
-    .await
-    .map_err(|e| Error::from(e).on_unique("project_code_taken", "该项目编号已存在", "a project with this code exists"))?;
-    for r in &regions {
-        sqlx::query("INSERT INTO project_regions (project_id, region_code) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(id).bind(r.as_str()).execute(w.conn()).await?;
-    }
-    for (position, org) in input.unit_org_ids.iter().enumerate() {
-        sqlx::query("INSERT INTO project_units (project_id, org_id, position) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(org)
-            .bind(position as i64)
-            .execute(w.conn())
-            .await?;
-    }
-    sqlx::query("INSERT INTO stage_events (project_id, stage, on_date, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(&stage)
-        .bind(text::format_date(today))
-        .bind(&actor.username)
-        .bind(&now)
-        .execute(w.conn())
-        .await?;
+    let ids = insert_projects(&mut w, std::slice::from_ref(&new), &actor.username, today)
+        .await
+        .map_err(|e| {
+            e.on_unique(
+                "project_code_taken",
+                "该项目编号已存在",
+                "a project with this code exists",
+            )
+        })?;
+    let id = ids[0];
     w.record(Change::created("project", id, input)).await?;
     w.commit().await?;
     detail(db, id).await
+}
+
+/// A checked project to insert.
+#[derive(Clone)]
+struct NewProject {
+    v: ValidProject,
+    framework_id: i64,
+    unit_org_ids: Vec<i64>,
+    added_in_year: Option<i64>,
+    provenance: Provenance,
+}
+
+/// Inserts checked projects with their regions, units and first stage event in multi-row
+/// statements inside the caller's write (creation and import); returns their ids in order.
+async fn insert_projects(
+    w: &mut xietong_core::write::Write<'_>,
+    new: &[NewProject],
+    recorder: &str,
+    today: Date,
+) -> Result<Vec<i64>> {
+    let now = xietong_core::clock::now_rfc3339();
+    let mut ids = std::collections::HashMap::new();
+    // 11 parameters a row: 500 rows stay well under both engines' limits.
+    for chunk in new.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 11;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11,
+                    b + 11
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO projects (code, framework_id, name_zh, stage, total_investment_fen, leader_zh, added_in_year, source_seed, source_quote, generated, created_at, updated_at)
+             VALUES {values} RETURNING id, code"
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for n in chunk {
+            q = q
+                .bind(&n.v.code)
+                .bind(n.framework_id)
+                .bind(&n.v.name_zh)
+                .bind(&n.v.stage)
+                .bind(n.v.total.fen())
+                .bind(&n.v.leader_zh)
+                .bind(n.added_in_year)
+                .bind(&n.provenance.seed)
+                .bind(&n.provenance.quote)
+                .bind(n.provenance.generated as i64)
+                .bind(&now);
+        }
+        for (id, code) in q.fetch_all(w.conn()).await? {
+            ids.insert(code, id);
+        }
+    }
+    let ids: Vec<i64> = new
+        .iter()
+        .map(|n| {
+            ids.get(&n.v.code)
+                .copied()
+                .ok_or_else(|| Error::Internal("project inserted without id".into()))
+        })
+        .collect::<Result<_>>()?;
+    let regions: Vec<(i64, String)> = new
+        .iter()
+        .zip(&ids)
+        .flat_map(|(n, id)| {
+            n.v.regions
+                .iter()
+                .map(move |r| (*id, r.as_str().to_string()))
+        })
+        .collect();
+    let units: Vec<(i64, i64, i64)> = new
+        .iter()
+        .zip(&ids)
+        .flat_map(|(n, id)| {
+            n.unit_org_ids
+                .iter()
+                .enumerate()
+                .map(move |(pos, org)| (*id, *org, pos as i64))
+        })
+        .collect();
+    insert_regions(w, &regions).await?;
+    insert_units(w, &units).await?;
+    let date = text::format_date(today);
+    for chunk in new.iter().zip(&ids).collect::<Vec<_>>().chunks(1000) {
+        let values = (0..chunk.len())
+            .map(|i| format!("($1, $2, $3, ${}, ${})", i * 2 + 4, i * 2 + 5))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO stage_events (on_date, recorded_by, created_at, project_id, stage) VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql).bind(&date).bind(recorder).bind(&now);
+        for (n, id) in chunk {
+            q = q.bind(**id).bind(&n.v.stage);
+        }
+        q.execute(w.conn()).await?;
+    }
+    Ok(ids)
+}
+
+async fn insert_regions(
+    w: &mut xietong_core::write::Write<'_>,
+    rows: &[(i64, String)],
+) -> Result<()> {
+    for chunk in rows.chunks(1000) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", i * 2 + 1, i * 2 + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO project_regions (project_id, region_code) VALUES {values} ON CONFLICT DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, r) in chunk {
+            q = q.bind(*id).bind(r);
+        }
+        q.execute(w.conn()).await?;
+    }
+    Ok(())
+}
+
+async fn insert_units(
+    w: &mut xietong_core::write::Write<'_>,
+    rows: &[(i64, i64, i64)],
+) -> Result<()> {
+    for chunk in rows.chunks(1000) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("INSERT INTO project_units (project_id, org_id, position) VALUES {values}");
+        let mut q = sqlx::query(&sql);
+        for (id, org, pos) in chunk {
+            q = q.bind(*id).bind(*org).bind(*pos);
+        }
+        q.execute(w.conn()).await?;
+    }
+    Ok(())
+}
+
+/// A project as the ledger template holds it, for comparing an imported row with what is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Ledgered {
+    name_zh: String,
+    stage: String,
+    total_investment_fen: i64,
+    leader_zh: String,
+    region_codes: Vec<String>,
+    unit_org_ids: Vec<i64>,
+    added_in_year: Option<i64>,
+}
+
+/// Imports a filled-in project-ledger template: each row is read into a [`ProjectInput`] and
+/// checked by the same rules as a project registered by hand (plus: framework, regions and
+/// units known, the caller manages the framework, no code twice, a code is not moved to another
+/// framework), with the facts read in set queries. Nothing is written if any row fails; then
+/// new codes are inserted in multi-row statements and changed ones updated, in one
+/// transaction. Rows equal to what is stored are not written, so the same file twice changes
+/// nothing and records nothing.
+pub async fn import_ledger(
+    db: &Db,
+    actor: &Actor,
+    rows: &[crate::excel::SheetRow],
+    today: Date,
+) -> Result<crate::store::tasks::LedgerOutcome> {
+    use crate::excel::{cell_problem, key_of, split_list, PROJECT_HEADERS as H, STAGE_LABELS};
+    use crate::store::tasks::{org_named, LedgerOutcome};
+    if rows.is_empty() {
+        return Err(Error::invalid(
+            "file",
+            "import_empty",
+            "文件中没有填写任何项目",
+            "the file lists no project",
+        ));
+    }
+    let known = Ledger::load(db, rows).await?;
+    let mut problems = Problems::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut creates: Vec<(NewProject, ProjectInput)> = Vec::new();
+    let mut updates: Vec<(i64, Ledgered, Ledgered)> = Vec::new();
+    let mut unchanged = 0;
+    for r in rows {
+        let mut cell = |c: usize, zh: String, en: String| {
+            problems.push(cell_problem(r.row, H[c], Msg::new(zh, en)));
+        };
+        let mut ok = true;
+        let framework = known.frameworks.get(r.get(1)).copied();
+        if framework.is_none() {
+            cell(
+                1,
+                format!("协作机制“{}”不存在", r.get(1)),
+                format!("no framework has the key “{}”", r.get(1)),
+            );
+            ok = false;
+        }
+        let total = r.get(4);
+        if total.contains(['亿', '万', '元']) {
+            cell(
+                4,
+                format!("“{total}”含单位，本列只填万元数字"),
+                format!("“{total}” has a unit; this column takes a number of 万元"),
+            );
+            ok = false;
+        }
+        let added = match r.get(8) {
+            "" => None,
+            y => match y.parse::<i64>() {
+                Ok(y) => Some(y),
+                Err(_) => {
+                    cell(8, format!("“{y}”不是年度"), format!("“{y}” is not a year"));
+                    ok = false;
+                    None
+                }
+            },
+        };
+        let region_codes = split_list(r.get(6));
+        for code in &region_codes {
+            if RegionCode::parse(code).is_ok() && !known.regions.contains(code) {
+                cell(
+                    6,
+                    format!("区划 {code} 不存在"),
+                    format!("region {code} is not in the registry"),
+                );
+                ok = false;
+            }
+        }
+        let mut units = Vec::new();
+        for name in split_list(r.get(7)) {
+            match org_named(&known.orgs, &name) {
+                Ok(id) => units.push(id),
+                Err((zh, en)) => {
+                    cell(7, zh, en);
+                    ok = false;
+                }
+            }
+        }
+        let input = ProjectInput {
+            code: r.get(0).to_string(),
+            framework_id: framework.unwrap_or(0),
+            name_zh: r.get(2).to_string(),
+            stage: key_of(&STAGE_LABELS, r.get(3))
+                .unwrap_or(r.get(3))
+                .to_string(),
+            total_investment: if total.is_empty() {
+                String::new()
+            } else {
+                format!("{total}万")
+            },
+            leader_zh: r.get(5).to_string(),
+            region_codes,
+            unit_org_ids: units,
+            added_in_year: added,
+        };
+        // The rules of a project registered by hand, each failure put on its column.
+        let valid = match input.parse() {
+            Ok(v) => Some(v),
+            Err(Error::Invalid(fields)) => {
+                for f in fields {
+                    let c = match f.field.as_str() {
+                        "code" => 0,
+                        "name_zh" => 2,
+                        "stage" => 3,
+                        "total_investment" if !ok && total.contains(['亿', '万', '元']) => {
+                            continue
+                        }
+                        "total_investment" => 4,
+                        "leader_zh" => 5,
+                        "unit_org_ids" if r.get(7).is_empty() => 7,
+                        "unit_org_ids" => continue,
+                        "added_in_year" => 8,
+                        f if f.starts_with("region_codes") => 6,
+                        _ => 0,
+                    };
+                    problems.push(cell_problem(r.row, H[c], f.message));
+                }
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let (Some(v), true) = (valid, ok) else {
+            continue;
+        };
+        if permissions::manage(Some(actor), input.framework_id) != Decision::Allow {
+            problems.push(cell_problem(
+                r.row,
+                H[1],
+                Msg::new(
+                    format!("无权管理协作机制“{}”的项目", r.get(1)),
+                    format!(
+                        "you may not manage the projects of framework “{}”",
+                        r.get(1)
+                    ),
+                ),
+            ));
+            continue;
+        }
+        if !seen.insert(v.code.clone()) {
+            problems.push(cell_problem(
+                r.row,
+                H[0],
+                Msg::new(
+                    format!("项目编号“{}”重复填写", v.code),
+                    format!("the project code “{}” appears twice", v.code),
+                ),
+            ));
+            continue;
+        }
+        match known.projects.get(&v.code) {
+            Some((_, framework_id, _)) if *framework_id != input.framework_id => {
+                problems.push(cell_problem(
+                    r.row,
+                    H[0],
+                    Msg::new(
+                        format!("项目编号“{}”已属于其他协作机制", v.code),
+                        format!("the project code “{}” belongs to another framework", v.code),
+                    ),
+                ));
+            }
+            Some((id, _, before)) => {
+                let mut region_codes: Vec<String> =
+                    v.regions.iter().map(|r| r.as_str().to_string()).collect();
+                region_codes.sort_unstable();
+                region_codes.dedup();
+                let after = Ledgered {
+                    name_zh: v.name_zh.clone(),
+                    stage: v.stage.clone(),
+                    total_investment_fen: v.total.fen(),
+                    leader_zh: v.leader_zh.clone(),
+                    region_codes,
+                    unit_org_ids: input.unit_org_ids.clone(),
+                    added_in_year: input.added_in_year,
+                };
+                if *before == after {
+                    unchanged += 1;
+                } else {
+                    updates.push((*id, before.clone(), after));
+                }
+            }
+            None => creates.push((
+                NewProject {
+                    v,
+                    framework_id: input.framework_id,
+                    unit_org_ids: input.unit_org_ids.clone(),
+                    added_in_year: input.added_in_year,
+                    provenance: Provenance::default(),
+                },
+                input,
+            )),
+        }
+    }
+    problems.into_result()?;
+    let outcome = LedgerOutcome {
+        rows: rows.len(),
+        created: creates.len(),
+        updated: updates.len(),
+        unchanged,
+    };
+    if creates.is_empty() && updates.is_empty() {
+        // Nothing differs from what is stored: no write, no audit record.
+        return Ok(outcome);
+    }
+    let mut w = db.write(actor).await?;
+    // Each row's permission was decided above, row by row.
+    w.authorize_decision(Decision::Allow)?;
+    let new: Vec<NewProject> = creates.iter().map(|(n, _)| n.clone()).collect();
+    let ids = insert_projects(&mut w, &new, &actor.username, today).await?;
+    for (id, (_, input)) in ids.iter().zip(&creates) {
+        w.record(Change::created(
+            "project",
+            id,
+            serde_json::json!({"input": input, "via": "import"}),
+        ))
+        .await?;
+    }
+    let now = xietong_core::clock::now_rfc3339();
+    let mut regions = Vec::new();
+    let mut units = Vec::new();
+    let mut moved = Vec::new();
+    for (id, before, after) in &updates {
+        sqlx::query(
+            "UPDATE projects SET name_zh = $1, stage = $2, total_investment_fen = $3, leader_zh = $4, added_in_year = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&after.name_zh)
+        .bind(&after.stage)
+        .bind(after.total_investment_fen)
+        .bind(&after.leader_zh)
+        .bind(after.added_in_year)
+        .bind(&now)
+        .bind(id)
+        .execute(w.conn())
+        .await?;
+        if before.region_codes != after.region_codes {
+            sqlx::query("DELETE FROM project_regions WHERE project_id = $1")
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+            regions.extend(after.region_codes.iter().map(|r| (*id, r.clone())));
+        }
+        if before.unit_org_ids != after.unit_org_ids {
+            sqlx::query("DELETE FROM project_units WHERE project_id = $1")
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+            units.extend(
+                after
+                    .unit_org_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(pos, org)| (*id, *org, pos as i64)),
+            );
+        }
+        if before.stage != after.stage {
+            moved.push((*id, after.stage.clone()));
+        }
+        w.record(Change::updated("project", id, before, after))
+            .await?;
+    }
+    insert_regions(&mut w, &regions).await?;
+    insert_units(&mut w, &units).await?;
+    // A stage changed by import is a stage event dated today, as when changed by hand.
+    for (id, stage) in &moved {
+        sqlx::query("INSERT INTO stage_events (project_id, stage, on_date, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(stage)
+            .bind(text::format_date(today))
+            .bind(&actor.username)
+            .bind(&now)
+            .execute(w.conn())
+            .await?;
+    }
+    w.commit().await?;
+    Ok(outcome)
+}
+
+/// What a ledger import's checks need, read in a few set queries.
+struct Ledger {
+    frameworks: std::collections::HashMap<String, i64>,
+    regions: std::collections::HashSet<String>,
+    orgs: std::collections::HashMap<String, Vec<i64>>,
+    /// Stored projects by code: id, framework, what the ledger holds.
+    projects: std::collections::HashMap<String, (i64, i64, Ledgered)>,
+}
+
+impl Ledger {
+    async fn load(db: &Db, rows: &[crate::excel::SheetRow]) -> Result<Ledger> {
+        use crate::excel::split_list;
+        let frameworks = sqlx::query_as::<_, (String, i64)>("SELECT key, id FROM frameworks")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+        let set = |c: usize| {
+            let mut v: Vec<String> = rows.iter().flat_map(|r| split_list(r.get(c))).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut regions = std::collections::HashSet::new();
+        for chunk in set(6).chunks(500) {
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT code FROM regions WHERE code IN ({marks})");
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for c in chunk {
+                q = q.bind(c);
+            }
+            regions.extend(q.fetch_all(db.pool()).await?.into_iter().map(|(c,)| c));
+        }
+        let orgs = crate::store::tasks::org_ids_by_name(db, &set(7)).await?;
+        let mut codes: Vec<&str> = rows.iter().map(|r| r.get(0)).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut projects = std::collections::HashMap::new();
+        for chunk in codes.chunks(500) {
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, code, framework_id, name_zh, stage, total_investment_fen, leader_zh, added_in_year FROM projects WHERE code IN ({marks})"
+            );
+            let mut q = sqlx::query_as::<
+                _,
+                (i64, String, i64, String, String, i64, String, Option<i64>),
+            >(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            let found = q.fetch_all(db.pool()).await?;
+            if found.is_empty() {
+                continue;
+            }
+            // Ids are integers this database produced, so they are listed inline.
+            let list = found
+                .iter()
+                .map(|p| p.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut units: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+            for (p, org) in sqlx::query_as::<_, (i64, i64)>(&format!(
+                "SELECT project_id, org_id FROM project_units WHERE project_id IN ({list}) ORDER BY project_id, position"
+            ))
+            .fetch_all(db.pool())
+            .await?
+            {
+                units.entry(p).or_default().push(org);
+            }
+            let mut regions: std::collections::HashMap<i64, Vec<String>> = Default::default();
+            for (p, code) in sqlx::query_as::<_, (i64, String)>(&format!(
+                "SELECT project_id, region_code FROM project_regions WHERE project_id IN ({list}) ORDER BY project_id, region_code"
+            ))
+            .fetch_all(db.pool())
+            .await?
+            {
+                regions.entry(p).or_default().push(code);
+            }
+            for p in found {
+                let ledgered = Ledgered {
+                    name_zh: p.3,
+                    stage: p.4,
+                    total_investment_fen: p.5,
+                    leader_zh: p.6,
+                    region_codes: regions.remove(&p.0).unwrap_or_default(),
+                    unit_org_ids: units.remove(&p.0).unwrap_or_default(),
+                    added_in_year: p.7,
+                };
+                projects.insert(p.1, (p.0, p.2, ledgered));
+            }
+        }
+        Ok(Ledger {
+            frameworks,
+            regions,
+            orgs,
+            projects,
+        })
+    }
 }
 
 /// Coordinators, or staff of a responsible unit.

@@ -7,12 +7,13 @@ use xietong_core::db::filter::page;
 use xietong_core::db::filter::Filter;
 use xietong_core::domain::text;
 use xietong_core::error::{Error, FieldError, Msg, Problems, Result};
-use xietong_core::permissions::{Action, Actor, Kind, Resource};
+use xietong_core::permissions::{Action, Actor, Decision, Kind, Resource};
 use xietong_core::write::Write;
 use xietong_core::Db;
 
 use crate::domain::{self, LagRules, Period, Resolution, TaskFacts, TaskStatus};
 use crate::permissions;
+use crate::store::evidence::{self, EvidenceLimit, Upload};
 
 pub const SOURCE_KINDS: &[&str] = &[
     "decision",
@@ -81,6 +82,8 @@ pub struct TaskDetail {
     pub owners: Vec<Owner>,
     pub milestones: Vec<Milestone>,
     pub reports: Vec<ProgressReport>,
+    /// Evidence files of the reports, newest period first.
+    pub evidence: Vec<crate::store::evidence::Evidence>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -220,6 +223,7 @@ pub async fn detail(db: &Db, id: i64) -> Result<TaskDetail> {
         task,
         milestones,
         reports,
+        evidence: crate::store::evidence::of_task(db, id).await?,
     })
 }
 
@@ -378,6 +382,30 @@ pub async fn create(
             "unknown area",
         ));
     }
+    let mut w = db.write(actor).await?;
+    manage(&mut w, input.framework_id)?;
+    let id = insert(&mut w, &v, input, &provenance, today)
+        .await
+        .map_err(|e| {
+            e.on_unique(
+                "task_code_taken",
+                "该任务编号已存在",
+                "a task with this code exists",
+            )
+        })?;
+    w.record(Change::created("task", id, input)).await?;
+    w.commit().await?;
+    detail(db, id).await
+}
+
+/// Inserts a checked task with its owners inside the caller's write (creation and import).
+async fn insert(
+    w: &mut Write<'_>,
+    v: &ValidTask,
+    input: &TaskInput,
+    provenance: &Provenance,
+    today: Date,
+) -> Result<i64> {
     let facts = TaskFacts {
         start_on: v.start_on,
         deadline: v.deadline,
@@ -386,8 +414,6 @@ pub async fn create(
         overdue_milestones: 0,
     };
     let status = domain::status(&facts, today, &LagRules::default());
-    let mut w = db.write(actor).await?;
-    manage(&mut w, input.framework_id)?;
     let now = xietong_core::clock::now_rfc3339();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO tasks (code, framework_id, title_zh, title_en, area, year, lead_org_id, start_on, deadline, deliverable_zh, source_kind,
@@ -412,23 +438,446 @@ pub async fn create(
     .bind(provenance.generated as i64)
     .bind(&now)
     .fetch_one(w.conn())
-    .await
-    .map_err(|e| Error::from(e).on_unique("task_code_taken", "该任务编号已存在", "a task with this code exists"))?;
-    sqlx::query("INSERT INTO task_owners (task_id, org_id, role) VALUES ($1, $2, 'lead')")
+    .await?;
+    set_owners(w, id, input.lead_org_id, &input.co_org_ids).await?;
+    Ok(id)
+}
+
+async fn set_owners(w: &mut Write<'_>, id: i64, lead: i64, co: &[i64]) -> Result<()> {
+    sqlx::query("DELETE FROM task_owners WHERE task_id = $1")
         .bind(id)
-        .bind(input.lead_org_id)
         .execute(w.conn())
         .await?;
-    for org in &input.co_org_ids {
+    sqlx::query("INSERT INTO task_owners (task_id, org_id, role) VALUES ($1, $2, 'lead')")
+        .bind(id)
+        .bind(lead)
+        .execute(w.conn())
+        .await?;
+    for org in co {
         sqlx::query("INSERT INTO task_owners (task_id, org_id, role) VALUES ($1, $2, 'co')")
             .bind(id)
             .bind(*org)
             .execute(w.conn())
             .await?;
     }
-    w.record(Change::created("task", id, input)).await?;
+    Ok(())
+}
+
+/// What an import of a task list or project ledger did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct LedgerOutcome {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// A task as the task-list template holds it, for comparing an imported row with what is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Sheeted {
+    title_zh: String,
+    area: String,
+    year: i64,
+    lead_org_id: i64,
+    co_org_ids: Vec<i64>,
+    start_on: String,
+    deadline: String,
+    deliverable_zh: String,
+    source_kind: String,
+}
+
+/// Imports a filled-in task-list template: each row is read into a [`TaskInput`] and checked by
+/// the same rules as a task created by hand (plus: framework, area and units known, the caller
+/// manages the framework, no code twice, a code is not moved to another framework). Nothing is
+/// written if any row fails; then new codes are created and changed ones updated in one
+/// transaction. Rows equal to what is stored are not written, so the same file twice changes
+/// nothing and records nothing.
+pub async fn import(
+    db: &Db,
+    actor: &Actor,
+    rows: &[crate::excel::SheetRow],
+    today: Date,
+) -> Result<LedgerOutcome> {
+    use crate::excel::{cell_problem, key_of, split_list, SOURCE_KIND_LABELS, TASK_HEADERS as H};
+    if rows.is_empty() {
+        return Err(Error::invalid(
+            "file",
+            "import_empty",
+            "文件中没有填写任何任务",
+            "the file lists no task",
+        ));
+    }
+    let known = Known::load(db, rows).await?;
+    let mut problems = Problems::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut checked: Vec<(TaskInput, ValidTask, Option<i64>)> = Vec::new();
+    for r in rows {
+        let mut cell = |c: usize, zh: String, en: String| {
+            problems.push(cell_problem(r.row, H[c], Msg::new(zh, en)));
+        };
+        let mut ok = true;
+        let framework = known.frameworks.get(r.get(1)).copied();
+        if framework.is_none() {
+            cell(
+                1,
+                format!("协作机制“{}”不存在", r.get(1)),
+                format!("no framework has the key “{}”", r.get(1)),
+            );
+            ok = false;
+        }
+        let area = known.areas.get(r.get(3)).cloned();
+        if area.is_none() {
+            cell(
+                3,
+                format!("领域“{}”不存在", r.get(3)),
+                format!("there is no area “{}”", r.get(3)),
+            );
+            ok = false;
+        }
+        let year = r.get(4).parse::<i64>().ok();
+        if year.is_none() {
+            cell(
+                4,
+                format!("“{}”不是年度", r.get(4)),
+                format!("“{}” is not a year", r.get(4)),
+            );
+            ok = false;
+        }
+        let lead = known.org(r.get(5));
+        if let Err((zh, en)) = &lead {
+            cell(5, zh.clone(), en.clone());
+            ok = false;
+        }
+        let mut co = Vec::new();
+        for name in split_list(r.get(6)) {
+            match known.org(&name) {
+                Ok(id) => co.push(id),
+                Err((zh, en)) => {
+                    cell(6, zh, en);
+                    ok = false;
+                }
+            }
+        }
+        let source_kind = key_of(&SOURCE_KIND_LABELS, r.get(10)).unwrap_or("");
+        let input = TaskInput {
+            code: r.get(0).to_string(),
+            framework_id: framework.unwrap_or(0),
+            title_zh: r.get(2).to_string(),
+            title_en: String::new(),
+            area: area.unwrap_or_default(),
+            year: year.unwrap_or(0),
+            lead_org_id: lead.unwrap_or(0),
+            co_org_ids: co,
+            start_on: r.get(7).to_string(),
+            deadline: r.get(8).to_string(),
+            deliverable_zh: r.get(9).to_string(),
+            source_kind: source_kind.to_string(),
+            decision_id: None,
+        };
+        // The rules of a task created by hand, each failure put on its column.
+        let valid = match input.parse() {
+            Ok(v) => Some(v),
+            Err(Error::Invalid(fields)) => {
+                for f in fields {
+                    let c = match f.field.as_str() {
+                        "code" => 0,
+                        "title_zh" => 2,
+                        "year" if year.is_none() => continue,
+                        "year" => 4,
+                        "co_org_ids" => 6,
+                        "start_on" => 7,
+                        "deadline" => 8,
+                        "deliverable_zh" => 9,
+                        "source_kind" => 10,
+                        _ => 0,
+                    };
+                    problems.push(cell_problem(r.row, H[c], f.message));
+                }
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let (Some(valid), true) = (valid, ok) else {
+            continue;
+        };
+        if permissions::manage(Some(actor), input.framework_id) != Decision::Allow {
+            problems.push(cell_problem(
+                r.row,
+                H[1],
+                Msg::new(
+                    format!("无权管理协作机制“{}”的任务", r.get(1)),
+                    format!("you may not manage the tasks of framework “{}”", r.get(1)),
+                ),
+            ));
+            continue;
+        }
+        if !seen.insert(valid.code.clone()) {
+            problems.push(cell_problem(
+                r.row,
+                H[0],
+                Msg::new(
+                    format!("任务编号“{}”重复填写", valid.code),
+                    format!("the task code “{}” appears twice", valid.code),
+                ),
+            ));
+            continue;
+        }
+        let existing = known.tasks.get(&valid.code);
+        if let Some((_, framework_id, _)) = existing {
+            if *framework_id != input.framework_id {
+                problems.push(cell_problem(
+                    r.row,
+                    H[0],
+                    Msg::new(
+                        format!("任务编号“{}”已属于其他协作机制", valid.code),
+                        format!(
+                            "the task code “{}” belongs to another framework",
+                            valid.code
+                        ),
+                    ),
+                ));
+                continue;
+            }
+        }
+        let id = existing.map(|(id, _, _)| *id);
+        checked.push((input, valid, id));
+    }
+    problems.into_result()?;
+
+    let mut w = db.write(actor).await?;
+    // Each row's permission was decided above, row by row.
+    w.authorize_decision(Decision::Allow)?;
+    let mut outcome = LedgerOutcome {
+        rows: checked.len(),
+        ..Default::default()
+    };
+    for (input, v, id) in &checked {
+        let after = Sheeted {
+            title_zh: v.title_zh.clone(),
+            area: input.area.clone(),
+            year: input.year,
+            lead_org_id: input.lead_org_id,
+            co_org_ids: {
+                let mut co = input.co_org_ids.clone();
+                co.sort_unstable();
+                co
+            },
+            start_on: text::format_date(v.start_on),
+            deadline: text::format_date(v.deadline),
+            deliverable_zh: v.deliverable_zh.clone(),
+            source_kind: input.source_kind.clone(),
+        };
+        match id {
+            None => {
+                let id = insert(&mut w, v, input, &Provenance::default(), today).await?;
+                w.record(Change::created(
+                    "task",
+                    id,
+                    serde_json::json!({"input": input, "via": "import"}),
+                ))
+                .await?;
+                outcome.created += 1;
+            }
+            Some(id) => {
+                let before = &known.tasks[&v.code].2;
+                if *before == after {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                sqlx::query(
+                    "UPDATE tasks SET title_zh = $1, area = $2, year = $3, lead_org_id = $4, start_on = $5, deadline = $6,
+                            deliverable_zh = $7, source_kind = $8, updated_at = $9 WHERE id = $10",
+                )
+                .bind(&after.title_zh)
+                .bind(&after.area)
+                .bind(after.year)
+                .bind(after.lead_org_id)
+                .bind(&after.start_on)
+                .bind(&after.deadline)
+                .bind(&after.deliverable_zh)
+                .bind(&after.source_kind)
+                .bind(xietong_core::clock::now_rfc3339())
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+                if before.lead_org_id != after.lead_org_id || before.co_org_ids != after.co_org_ids
+                {
+                    set_owners(&mut w, *id, input.lead_org_id, &input.co_org_ids).await?;
+                }
+                refresh_status(&mut w, *id, today).await?;
+                w.record(Change::updated("task", id, before, &after))
+                    .await?;
+                outcome.updated += 1;
+            }
+        }
+    }
+    if outcome.created + outcome.updated == 0 {
+        // Nothing differs from what is stored: no write, no audit record.
+        return Ok(outcome);
+    }
     w.commit().await?;
-    detail(db, id).await
+    Ok(outcome)
+}
+
+/// What a task import's checks need, read in a few set queries instead of several per row.
+struct Known {
+    frameworks: std::collections::HashMap<String, i64>,
+    /// Area by its Chinese name and by its key.
+    areas: std::collections::HashMap<String, String>,
+    /// Organisation ids by Chinese name (more than one when the name is shared).
+    orgs: std::collections::HashMap<String, Vec<i64>>,
+    /// Stored tasks by code: id, framework, what the template holds.
+    tasks: std::collections::HashMap<String, (i64, i64, Sheeted)>,
+}
+
+impl Known {
+    async fn load(db: &Db, rows: &[crate::excel::SheetRow]) -> Result<Known> {
+        let frameworks = sqlx::query_as::<_, (String, i64)>("SELECT key, id FROM frameworks")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+        let mut areas = std::collections::HashMap::new();
+        for (key, name) in sqlx::query_as::<_, (String, String)>("SELECT key, name_zh FROM areas")
+            .fetch_all(db.pool())
+            .await?
+        {
+            areas.insert(name, key.clone());
+            areas.insert(key.clone(), key);
+        }
+        let mut names: Vec<String> = rows
+            .iter()
+            .flat_map(|r| {
+                let mut n = crate::excel::split_list(r.get(6));
+                n.push(r.get(5).to_string());
+                n
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let orgs = org_ids_by_name(db, &names).await?;
+        let mut codes: Vec<&str> = rows.iter().map(|r| r.get(0)).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut tasks = std::collections::HashMap::new();
+        for chunk in codes.chunks(500) {
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, code, framework_id, title_zh, area, year, lead_org_id, start_on, deadline, deliverable_zh, source_kind
+                   FROM tasks WHERE code IN ({marks})"
+            );
+            let mut q = sqlx::query_as::<
+                _,
+                (
+                    i64,
+                    String,
+                    i64,
+                    String,
+                    String,
+                    i64,
+                    i64,
+                    String,
+                    String,
+                    String,
+                    String,
+                ),
+            >(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            let found = q.fetch_all(db.pool()).await?;
+            if found.is_empty() {
+                continue;
+            }
+            // Ids are integers this database produced, so they are listed inline.
+            let list = found
+                .iter()
+                .map(|t| t.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut co: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+            for (task, org) in sqlx::query_as::<_, (i64, i64)>(&format!(
+                "SELECT task_id, org_id FROM task_owners WHERE role = 'co' AND task_id IN ({list}) ORDER BY org_id"
+            ))
+            .fetch_all(db.pool())
+            .await?
+            {
+                co.entry(task).or_default().push(org);
+            }
+            for t in found {
+                let sheeted = Sheeted {
+                    title_zh: t.3,
+                    area: t.4,
+                    year: t.5,
+                    lead_org_id: t.6,
+                    co_org_ids: co.remove(&t.0).unwrap_or_default(),
+                    start_on: t.7,
+                    deadline: t.8,
+                    deliverable_zh: t.9,
+                    source_kind: t.10,
+                };
+                tasks.insert(t.1, (t.0, t.2, sheeted));
+            }
+        }
+        Ok(Known {
+            frameworks,
+            areas,
+            orgs,
+            tasks,
+        })
+    }
+
+    /// The organisation a cell names, or why it names none.
+    fn org(&self, name: &str) -> Result<i64, (String, String)> {
+        org_named(&self.orgs, name)
+    }
+}
+
+/// Organisation ids by Chinese name, for the names given, in set queries.
+pub async fn org_ids_by_name(
+    db: &Db,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, Vec<i64>>> {
+    let mut orgs: std::collections::HashMap<String, Vec<i64>> = Default::default();
+    for chunk in names.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT name_zh, id FROM organisations WHERE name_zh IN ({marks})");
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        for n in chunk {
+            q = q.bind(n);
+        }
+        for (name, id) in q.fetch_all(db.pool()).await? {
+            orgs.entry(name).or_default().push(id);
+        }
+    }
+    Ok(orgs)
+}
+
+/// The one organisation a cell names, or why it names none (unknown, or a name two share).
+pub fn org_named(
+    orgs: &std::collections::HashMap<String, Vec<i64>>,
+    name: &str,
+) -> Result<i64, (String, String)> {
+    match orgs.get(name).map(Vec::as_slice) {
+        Some([id]) => Ok(*id),
+        Some(_) => Err((
+            format!("机构名称“{name}”不唯一，请联系管理员"),
+            format!("more than one organisation is named “{name}”; ask an administrator"),
+        )),
+        None if name.is_empty() => {
+            Err(("须填写机构名称".into(), "an organisation is needed".into()))
+        }
+        None => Err((
+            format!("机构“{name}”不存在"),
+            format!("no organisation is named “{name}”"),
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -446,6 +895,29 @@ pub async fn file_report(
     actor: &Actor,
     task_id: i64,
     input: &ReportInput,
+    today: Date,
+) -> Result<TaskDetail> {
+    file_report_with_evidence(
+        db,
+        actor,
+        task_id,
+        input,
+        vec![],
+        EvidenceLimit::default(),
+        today,
+    )
+    .await
+}
+
+/// Files a progress report with evidence files, all in one transaction: a refused file
+/// refuses the report too.
+pub async fn file_report_with_evidence(
+    db: &Db,
+    actor: &Actor,
+    task_id: i64,
+    input: &ReportInput,
+    uploads: Vec<Upload>,
+    limit: EvidenceLimit,
     today: Date,
 ) -> Result<TaskDetail> {
     let task = get(db, task_id).await?;
@@ -498,6 +970,7 @@ pub async fn file_report(
         (Some(p), Some(n)) => (p, n),
         _ => return Err(Error::Internal("report parsed".into())),
     };
+    let files = evidence::check(uploads, limit)?;
     let previous: Option<ProgressReport> = sqlx::query_as(
         "SELECT id, period, percent, narrative_zh, reported_by, reported_at FROM progress_reports WHERE task_id = $1 AND period = $2",
     )
@@ -518,6 +991,13 @@ pub async fn file_report(
     .bind(&now)
     .execute(w.conn())
     .await?;
+    let (report_id,): (i64,) =
+        sqlx::query_as("SELECT id FROM progress_reports WHERE task_id = $1 AND period = $2")
+            .bind(task_id)
+            .bind(period.to_string())
+            .fetch_one(w.conn())
+            .await?;
+    evidence::attach(&mut w, report_id, &files).await?;
     refresh_status(&mut w, task_id, today).await?;
     let after = serde_json::json!({"period": period.to_string(), "percent": input.percent, "narrative_zh": narrative});
     let change = match previous {
@@ -530,6 +1010,60 @@ pub async fn file_report(
         None => Change::created("progress_report", format!("{task_id}/{period}"), after),
     };
     w.record(change).await?;
+    w.commit().await?;
+    detail(db, task_id).await
+}
+
+/// Adds evidence files to the report of a period already filed (as for filing the report:
+/// staff of an owning organisation, coordinators; not on a closed or dropped task).
+pub async fn attach_evidence(
+    db: &Db,
+    actor: &Actor,
+    task_id: i64,
+    period: &str,
+    uploads: Vec<Upload>,
+    limit: EvidenceLimit,
+) -> Result<TaskDetail> {
+    let task = get(db, task_id).await?;
+    let owner_ids: Vec<i64> = owners(db, task_id)
+        .await?
+        .iter()
+        .map(|o| o.org_id)
+        .collect();
+    let mut w = db.write(actor).await?;
+    w.authorize_decision(permissions::report(
+        Some(actor),
+        task.framework_id,
+        &owner_ids,
+    ))?;
+    if task.resolution.is_some() {
+        return Err(Error::conflict(
+            "task_resolved",
+            "任务已关闭或撤销，不能再报送进度",
+            "the task is closed or dropped; no more reports",
+        ));
+    }
+    let report: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM progress_reports WHERE task_id = $1 AND period = $2")
+            .bind(task_id)
+            .bind(period)
+            .fetch_optional(w.conn())
+            .await?;
+    let (report_id,) = report.ok_or_else(|| Error::not_found("progress_report", period))?;
+    if uploads.is_empty() {
+        return Err(Error::invalid(
+            "files",
+            "required",
+            "请选择要上传的佐证材料",
+            "choose the evidence files to upload",
+        ));
+    }
+    let files = evidence::check(uploads, limit)?;
+    if evidence::attach(&mut w, report_id, &files).await? == 0 {
+        // Every file is already attached: nothing to write, nothing to record.
+        drop(w);
+        return detail(db, task_id).await;
+    }
     w.commit().await?;
     detail(db, task_id).await
 }
