@@ -26,7 +26,14 @@ const FRAMEWORKS: usize = 5;
 const PAIRINGS_PER_FRAMEWORK: usize = 200;
 const INDICATORS: usize = 40;
 const MONTHS: usize = 60;
-const KINDS: [(&str, &str); 6] = [("visit", ""), ("exchange", "medical"), ("purchase", "consumption"), ("park", ""), ("project", ""), ("training", "")];
+const KINDS: [(&str, &str); 6] = [
+    ("visit", ""),
+    ("exchange", "medical"),
+    ("purchase", "consumption"),
+    ("park", ""),
+    ("project", ""),
+    ("training", ""),
+];
 
 struct Generated {
     frameworks: Vec<i64>,
@@ -45,13 +52,32 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
     let now = xietong_core::clock::now_rfc3339();
     let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
     // 33 generated indicators beside the 7 typed ones of the catalogue make 40.
-    let bench_codes: Vec<String> = (1..=INDICATORS - 7).map(|i| format!("BENCH_{i:02}")).collect();
-    let rows: Vec<Vec<V>> = bench_codes.iter().map(|c| vec![V::T(c.clone()), V::T(format!("基准指标{c}")), V::T(c.clone()), V::T("个".into()), V::T("sum".into()), V::T(now.clone()), V::T(now.clone())]).collect();
+    let bench_codes: Vec<String> = (1..=INDICATORS - 7)
+        .map(|i| format!("BENCH_{i:02}"))
+        .collect();
+    let rows: Vec<Vec<V>> = bench_codes
+        .iter()
+        .map(|c| {
+            vec![
+                V::T(c.clone()),
+                V::T(format!("基准指标{c}")),
+                V::T(c.clone()),
+                V::T("个".into()),
+                V::T("sum".into()),
+                V::T(now.clone()),
+                V::T(now.clone()),
+            ]
+        })
+        .collect();
     insert(&mut tx, "INSERT INTO indicators (code, name_zh, name_en, unit, combine, created_at, updated_at) VALUES", &rows).await?;
     let typed: Vec<(i64,)> = sqlx::query_as("SELECT id FROM indicators WHERE code LIKE 'BENCH_%' OR code IN ('FUNDS', 'JOBS_OFFERED', 'HIRED', 'CHILDREN_HELPED', 'VOLUNTEERS', 'STUDY_TOURS', 'TOURISTS') ORDER BY id")
         .fetch_all(&mut *tx).await.map_err(e)?;
     let typed: Vec<i64> = typed.into_iter().map(|r| r.0).collect();
-    let regions: Vec<(String,)> = sqlx::query_as("SELECT code FROM regions WHERE level = 'county' ORDER BY code").fetch_all(&mut *tx).await.map_err(e)?;
+    let regions: Vec<(String,)> =
+        sqlx::query_as("SELECT code FROM regions WHERE level = 'county' ORDER BY code")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(e)?;
     if regions.len() < 2 * PAIRINGS_PER_FRAMEWORK {
         return Err("bench indicators needs the county regions".into());
     }
@@ -60,8 +86,17 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
     for f in 0..FRAMEWORKS {
         let (fid,): (i64,) = sqlx::query_as("INSERT INTO frameworks (key, name_zh, kind, created_at, updated_at) VALUES ($1, $2, 'district_pairing', $3, $3) RETURNING id")
             .bind(format!("IB{f}")).bind(format!("基准框架{f}")).bind(&now).fetch_one(&mut *tx).await.map_err(e)?;
-        let fi: Vec<Vec<V>> = typed.iter().enumerate().map(|(k, i)| vec![V::I(fid), V::I(*i), V::I(k as i64)]).collect();
-        insert(&mut tx, "INSERT INTO framework_indicators (framework_id, indicator_id, position) VALUES", &fi).await?;
+        let fi: Vec<Vec<V>> = typed
+            .iter()
+            .enumerate()
+            .map(|(k, i)| vec![V::I(fid), V::I(*i), V::I(k as i64)])
+            .collect();
+        insert(
+            &mut tx,
+            "INSERT INTO framework_indicators (framework_id, indicator_id, position) VALUES",
+            &fi,
+        )
+        .await?;
         let mut ids = Vec::new();
         for p in 0..PAIRINGS_PER_FRAMEWORK {
             let a = &regions[(2 * p + f * 7) % regions.len()].0;
@@ -75,10 +110,23 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         pairings.push(ids);
     }
     let months = ((MONTHS as f64 * scale).round() as usize).clamp(1, MONTHS);
-    let kinds_ids: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM indicators").fetch_all(&mut *tx).await.map_err(e)?;
-    let id_of = |code: &str| kinds_ids.iter().find(|(c, _)| c == code).map(|(_, i)| *i).unwrap_or(0);
-    let mut values_csv = std::io::BufWriter::new(std::fs::File::create(dir.join("values.csv")).map_err(|e| e.to_string())?);
-    let mut acts_csv = std::io::BufWriter::new(std::fs::File::create(dir.join("activities.csv")).map_err(|e| e.to_string())?);
+    let kinds_ids: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM indicators")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(e)?;
+    let id_of = |code: &str| {
+        kinds_ids
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, i)| *i)
+            .unwrap_or(0)
+    };
+    let mut values_csv = std::io::BufWriter::new(
+        std::fs::File::create(dir.join("values.csv")).map_err(|e| e.to_string())?,
+    );
+    let mut acts_csv = std::io::BufWriter::new(
+        std::fs::File::create(dir.join("activities.csv")).map_err(|e| e.to_string())?,
+    );
     writeln!(values_csv, "pairing_id,indicator_id,period_end,amount").map_err(|e| e.to_string())?;
     writeln!(acts_csv, "pairing_id,indicator_id,occurred_on,amount").map_err(|e| e.to_string())?;
     let mut n_values = 0;
@@ -90,12 +138,27 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         for p in &pairings[f] {
             for k in 0..months {
                 let (y, m) = month_of(MONTHS - months + k);
-                let last = time::Month::try_from(m as u8).map_err(|e| e.to_string())?.length(y);
+                let last = time::Month::try_from(m as u8)
+                    .map_err(|e| e.to_string())?
+                    .length(y);
                 let period = format!("{y}-{m:02}");
                 let (start, end) = (format!("{period}-01"), format!("{period}-{last:02}"));
                 for i in &typed {
                     let amount: i64 = rng.gen_range(0..1_000);
-                    rows.push(vec![V::I(*fid), V::I(*p), V::I(*i), V::T(period.clone()), V::T(start.clone()), V::T(end.clone()), V::T(period.clone()), V::I(amount), V::T(amount.to_string()), V::T("bench".into()), V::T(now.clone()), V::T("current".into())]);
+                    rows.push(vec![
+                        V::I(*fid),
+                        V::I(*p),
+                        V::I(*i),
+                        V::T(period.clone()),
+                        V::T(start.clone()),
+                        V::T(end.clone()),
+                        V::T(period.clone()),
+                        V::I(amount),
+                        V::T(amount.to_string()),
+                        V::T("bench".into()),
+                        V::T(now.clone()),
+                        V::T("current".into()),
+                    ]);
                     writeln!(values_csv, "{p},{i},{end},{amount}").map_err(|e| e.to_string())?;
                 }
                 for j in 0..activities_per_pairing_month {
@@ -103,10 +166,32 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
                     let day = format!("{period}-{:02}", 1 + j % 28);
                     let headcount: i64 = rng.gen_range(1..20);
                     let amount: i64 = rng.gen_range(1..10_000) * 100;
-                    acts.push(vec![V::I(*fid), V::I(*p), V::T(kind.into()), V::T(category.into()), V::T(day.clone()), V::T(period.clone()), V::T("基准活动".into()), V::I(headcount), V::I(amount), V::T("bench".into()), V::T(now.clone())]);
-                    let m = xietong_indicators::rules::Measures { headcount, amount, ..Default::default() };
-                    for (code, a) in xietong_indicators::rules::contributions(xietong_indicators::rules::ActivityKind::parse(kind).unwrap_or(xietong_indicators::rules::ActivityKind::Visit), category, &m) {
-                        writeln!(acts_csv, "{p},{},{day},{a}", id_of(code)).map_err(|e| e.to_string())?;
+                    acts.push(vec![
+                        V::I(*fid),
+                        V::I(*p),
+                        V::T(kind.into()),
+                        V::T(category.into()),
+                        V::T(day.clone()),
+                        V::T(period.clone()),
+                        V::T("基准活动".into()),
+                        V::I(headcount),
+                        V::I(amount),
+                        V::T("bench".into()),
+                        V::T(now.clone()),
+                    ]);
+                    let m = xietong_indicators::rules::Measures {
+                        headcount,
+                        amount,
+                        ..Default::default()
+                    };
+                    for (code, a) in xietong_indicators::rules::contributions(
+                        xietong_indicators::rules::ActivityKind::parse(kind)
+                            .unwrap_or(xietong_indicators::rules::ActivityKind::Visit),
+                        category,
+                        &m,
+                    ) {
+                        writeln!(acts_csv, "{p},{},{day},{a}", id_of(code))
+                            .map_err(|e| e.to_string())?;
                     }
                 }
             }
@@ -121,13 +206,25 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
     tx.commit().await.map_err(e)?;
     // The roll-ups of bulk-loaded history, built once from scratch (as a repair would).
     for fid in &frameworks {
-        let table = xietong_indicators::store::rollups::recompute(db, *fid).await.map_err(|e| e.to_string())?;
-        let rows: Vec<Vec<V>> = table.into_iter().map(|((p, i, m), (own, cum))| vec![V::I(p), V::I(i), V::T(m), V::I(*fid), V::I(own), V::I(cum)]).collect();
+        let table = xietong_indicators::store::rollups::recompute(db, *fid)
+            .await
+            .map_err(|e| e.to_string())?;
+        let rows: Vec<Vec<V>> = table
+            .into_iter()
+            .map(|((p, i, m), (own, cum))| {
+                vec![V::I(p), V::I(i), V::T(m), V::I(*fid), V::I(own), V::I(cum)]
+            })
+            .collect();
         let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
         insert(&mut tx, "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount) VALUES", &rows).await?;
         tx.commit().await.map_err(e)?;
     }
-    Ok(Generated { frameworks, pairings, values: n_values, activities: n_acts })
+    Ok(Generated {
+        frameworks,
+        pairings,
+        values: n_values,
+        activities: n_acts,
+    })
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -136,25 +233,49 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
-    let settings = Settings { database_url: database_url.to_string(), ..Settings::default() };
-    let db = xietong_server::prepare_database(&settings).await.map_err(|e| e.to_string())?;
-    xietong_server::load_demo(&db).await.map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!("xietong-bench-indicators-{:08x}", rand::random::<u32>()));
+    let settings = Settings {
+        database_url: database_url.to_string(),
+        ..Settings::default()
+    };
+    let db = xietong_server::prepare_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    xietong_server::load_demo(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!(
+        "xietong-bench-indicators-{:08x}",
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let t = Instant::now();
     let g = generate(&db, opts.scale, &dir).await?;
-    let mut out = vec![("generated".to_string(), format!("{} values, {} activities over {} pairings in {:.1} s", g.values, g.activities, FRAMEWORKS * PAIRINGS_PER_FRAMEWORK, t.elapsed().as_secs_f64()))];
+    let mut out = vec![(
+        "generated".to_string(),
+        format!(
+            "{} values, {} activities over {} pairings in {:.1} s",
+            g.values,
+            g.activities,
+            FRAMEWORKS * PAIRINGS_PER_FRAMEWORK,
+            t.elapsed().as_secs_f64()
+        ),
+    )];
     let as_of = time::macros::date!(2024 - 12 - 15);
     let fid = g.frameworks[0];
 
     let mut card_ms = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        xietong_indicators::store::card::build(&db, fid, as_of).await.map_err(|e| e.to_string())?;
+        xietong_indicators::store::card::build(&db, fid, as_of)
+            .await
+            .map_err(|e| e.to_string())?;
         card_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let card = median(card_ms);
-    out.push(("report card, one framework as of a day (median of 5)".into(), format!("{card:.1} ms")));
+    out.push((
+        "report card, one framework as of a day (median of 5)".into(),
+        format!("{card:.1} ms"),
+    ));
 
     // The plain full-scan roll-up of the same framework in the same engine, for comparison.
     let mut scan_ms = Vec::new();
@@ -165,33 +286,75 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
         scan_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let scan = median(scan_ms);
-    out.push(("plain full-scan roll-up of that framework's values, same engine (median of 3)".into(), format!("{scan:.1} ms ({:.1}× the card)", scan / card)));
+    out.push((
+        "plain full-scan roll-up of that framework's values, same engine (median of 3)".into(),
+        format!("{scan:.1} ms ({:.1}× the card)", scan / card),
+    ));
 
     let reference = std::process::Command::new("python3")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/duckdb_reference.py"))
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../scripts/duckdb_reference.py"),
+        )
         .arg(dir.join("values.csv"))
         .arg(dir.join("activities.csv"))
         .arg(as_of.to_string())
         .output();
     match reference {
         Ok(o) if o.status.success() => {
-            let ms: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(f64::NAN);
-            out.push(("DuckDB full aggregation of all generated values and activities (median of 5)".into(), format!("{ms:.1} ms (card is {:.1}× faster)", ms / card)));
+            let ms: f64 = String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(f64::NAN);
+            out.push((
+                "DuckDB full aggregation of all generated values and activities (median of 5)"
+                    .into(),
+                format!("{ms:.1} ms (card is {:.1}× faster)", ms / card),
+            ));
         }
-        Ok(o) => out.push(("DuckDB reference".into(), format!("not run: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")))),
+        Ok(o) => out.push((
+            "DuckDB reference".into(),
+            format!(
+                "not run: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ),
+        )),
         Err(e) => out.push(("DuckDB reference".into(), format!("not run: {e}"))),
     }
     let _ = std::fs::remove_dir_all(&dir);
 
     let app = xietong_server::app(db.clone(), &settings).map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let server = tokio::spawn(xietong_server::run(listener, app, std::future::pending()));
-    let ceiling = load::median_of(3, &base, "static", 16, Duration::from_secs(3), |_| "/static/app.css".to_string()).await;
+    let ceiling = load::median_of(3, &base, "static", 16, Duration::from_secs(3), |_| {
+        "/static/app.css".to_string()
+    })
+    .await;
     let ids = g.pairings.concat();
-    let page = load::median_of(3, &base, "pairing", 16, Duration::from_secs(3), move |i| format!("/api/v1/pairings/{}/figures?as_of=2024-12-15", ids[(i * 37) % ids.len()])).await;
+    let page = load::median_of(3, &base, "pairing", 16, Duration::from_secs(3), move |i| {
+        format!(
+            "/api/v1/pairings/{}/figures?as_of=2024-12-15",
+            ids[(i * 37) % ids.len()]
+        )
+    })
+    .await;
     server.abort();
-    out.push(("a pairing's figures, 16 clients".into(), format!("{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} errors; static ceiling {:.0} req/s)", page.per_second, page.p50_ms, page.p99_ms, page.errors, ceiling.per_second)));
+    out.push((
+        "a pairing's figures, 16 clients".into(),
+        format!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} errors; static ceiling {:.0} req/s)",
+            page.per_second, page.p50_ms, page.p99_ms, page.errors, ceiling.per_second
+        ),
+    ));
 
     // A 1,000-row × 40-column sheet: 200 pairings × 5 new months, every indicator filled.
     let codes: Vec<(String,)> = sqlx::query_as("SELECT i.code FROM indicators i JOIN framework_indicators fi ON fi.indicator_id = i.id WHERE fi.framework_id = $1 ORDER BY fi.position")
@@ -200,13 +363,35 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     for m in 1..=5 {
         for p in &g.pairings[0] {
             for (code,) in &codes {
-                inputs.push(ValueInput { at: format!("r{}", inputs.len()), pairing_id: *p, indicator: code.clone(), period: format!("2025-{m:02}"), amount: "12".into(), evidence: String::new() });
+                inputs.push(ValueInput {
+                    at: format!("r{}", inputs.len()),
+                    pairing_id: *p,
+                    indicator: code.clone(),
+                    period: format!("2025-{m:02}"),
+                    amount: "12".into(),
+                    evidence: String::new(),
+                });
             }
         }
     }
     let t = Instant::now();
-    let s = xietong_indicators::store::values::write(&db, &Actor::system("bench"), fid, &inputs, "bench").await.map_err(|e| e.to_string())?;
-    out.push((format!("import of a 1,000-row × {}-column sheet ({} figures)", codes.len(), inputs.len()), format!("{:.2} s ({} created)", t.elapsed().as_secs_f64(), s.created)));
+    let s = xietong_indicators::store::values::write(
+        &db,
+        &Actor::system("bench"),
+        fid,
+        &inputs,
+        "bench",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    out.push((
+        format!(
+            "import of a 1,000-row × {}-column sheet ({} figures)",
+            codes.len(),
+            inputs.len()
+        ),
+        format!("{:.2} s ({} created)", t.elapsed().as_secs_f64(), s.created),
+    ));
     db.close().await;
     Ok(out)
 }
@@ -214,9 +399,15 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
 pub async fn run(opts: Options) -> Result<String, String> {
     let mut engines = vec![("SQLite", crate::fresh_database(None, "indicators").await?)];
     if let Some(admin) = &opts.postgres_admin_url {
-        engines.push(("PostgreSQL", crate::fresh_database(Some(admin), "indicators").await?));
+        engines.push((
+            "PostgreSQL",
+            crate::fresh_database(Some(admin), "indicators").await?,
+        ));
     }
-    let mut report = format!("indicators at scale {}\n\n| engine | measure | figure |\n|---|---|---|\n", opts.scale);
+    let mut report = format!(
+        "indicators at scale {}\n\n| engine | measure | figure |\n|---|---|---|\n",
+        opts.scale
+    );
     for (engine, url) in engines {
         eprintln!("bench indicators: {engine} …");
         for (what, figure) in run_engine(&url, &opts).await? {

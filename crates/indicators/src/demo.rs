@@ -244,11 +244,11 @@ async fn district_pairing(d: &Demo<'_>) -> Result<()> {
     let jobs = split(60_318 - 795, 16, 3);
     let hired = split(3_187, 17, 4);
     let mut j = jobs.iter();
-    for i in 0..17 {
+    for (i, people) in hired.iter().enumerate() {
         let p = d.yqlq(i)?;
         let offered = if i == 5 { 795 } else { *j.next().unwrap_or(&0) };
         list.push(value(p, "JOBS_OFFERED", "2022-Q2", offered.to_string()));
-        list.push(value(p, "HIRED", "2022-Q2", hired[i].to_string()));
+        list.push(value(p, "HIRED", "2022-Q2", people.to_string()));
     }
     list.push(value(d.yqlq(6)?, "FUND_SIZE", "2022-08", "10亿元".into()));
     d.values("YQLQ", list).await?;

@@ -76,7 +76,7 @@ impl Period {
                 format!(
                     "{}-Q{}",
                     self.start.year(),
-                    (u8::from(self.start.month()) + 2) / 3
+                    u8::from(self.start.month()).div_ceil(3)
                 )
             }
             PeriodKind::Year => self.start.year().to_string(),

@@ -324,7 +324,7 @@ async fn a_derived_indicator_is_never_also_typed_for_the_same_pairing_and_period
         title_zh: "党政主要领导互访".into(),
         ..Default::default()
     };
-    activities::record(&db, &admin, &[visit.clone()], "t")
+    activities::record(&db, &admin, std::slice::from_ref(&visit), "t")
         .await
         .unwrap();
     let typed = values::ValueInput {
@@ -335,7 +335,7 @@ async fn a_derived_indicator_is_never_also_typed_for_the_same_pairing_and_period
         amount: "1".into(),
         evidence: String::new(),
     };
-    let err = values::write(&db, &admin, fid, &[typed.clone()], "t")
+    let err = values::write(&db, &admin, fid, std::slice::from_ref(&typed), "t")
         .await
         .unwrap_err();
     assert!(format!("{err:?}").contains("double_entry"), "{err:?}");

@@ -298,10 +298,8 @@ pub async fn record(
         deltas.extend(deltas_of(
             c.pairing.framework_id,
             c.pairing.id,
-            c.kind,
-            &c.category,
-            &c.measures,
             &month_key(c.occurred_on),
+            rules::contributions(c.kind, &c.category, &c.measures),
             &ids,
             1,
         ));
@@ -327,14 +325,12 @@ pub async fn record(
 fn deltas_of(
     framework_id: i64,
     pairing_id: i64,
-    kind: ActivityKind,
-    category: &str,
-    m: &Measures,
     month: &str,
+    contributions: Vec<(&'static str, i64)>,
     ids: &std::collections::BTreeMap<String, i64>,
     sign: i64,
 ) -> Vec<Delta> {
-    rules::contributions(kind, category, m)
+    contributions
         .into_iter()
         .filter_map(|(code, amount)| {
             Some(Delta {
@@ -422,10 +418,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
         &deltas_of(
             a.framework_id,
             a.pairing_id,
-            kind,
-            &a.category,
-            &measures,
             month,
+            rules::contributions(kind, &a.category, &measures),
             &ids,
             -1,
         ),

@@ -135,11 +135,10 @@ pub async fn all(db: &Db) -> Result<Vec<Indicator>> {
 
 /// The indicators a framework reports, in its order.
 pub async fn for_framework(db: &Db, framework_id: i64) -> Result<Vec<Indicator>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(
         "SELECT i.id, i.code, i.name_zh, i.name_en, i.unit, i.combine, i.basis_code, i.higher_is_better, i.plausible_max, i.source_quote
            FROM indicators i JOIN framework_indicators fi ON fi.indicator_id = i.id
-          WHERE fi.framework_id = $1 ORDER BY fi.position, i.code"
-    ))
+          WHERE fi.framework_id = $1 ORDER BY fi.position, i.code")
     .bind(framework_id)
     .fetch_all(db.pool())
     .await?)

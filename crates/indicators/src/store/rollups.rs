@@ -256,6 +256,9 @@ pub async fn as_of_within(
     Ok(out)
 }
 
+/// An activity row as read: pairing, day or month, kind, category, then its four measures.
+type ActivityRow = (i64, String, String, String, i64, i64, i64, i64);
+
 /// An activity as the roll-ups see it.
 #[derive(Debug, Clone)]
 pub struct ActivityFacts {
@@ -279,7 +282,7 @@ pub async fn activities_between(
     from: &str,
     to: &str,
 ) -> Result<Vec<ActivityFacts>> {
-    let rows: Vec<(i64, String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<ActivityRow> = sqlx::query_as(
         "SELECT pairing_id, occurred_on, kind, category, headcount, amount, area_mu, weight_kg FROM activities
           WHERE framework_id = $1 AND occurred_on >= $2 AND occurred_on <= $3",
     )
@@ -346,7 +349,7 @@ pub async fn recompute(db: &Db, framework_id: i64) -> Result<Table> {
             _ => *own.entry((p, i, m)).or_insert(0) += amount,
         }
     }
-    let activities: Vec<(i64, String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+    let activities: Vec<ActivityRow> = sqlx::query_as(
         "SELECT pairing_id, month, kind, category, headcount, amount, area_mu, weight_kg FROM activities WHERE framework_id = $1",
     )
     .bind(framework_id)

@@ -97,7 +97,10 @@ async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert_eq!(app.get("/api/v1/pairings/2", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/pairings/2", None).await.status(),
+        StatusCode::OK
+    );
     let (bare,): (i64,) = sqlx::query_as(
         "SELECT MIN(id) FROM pairings p WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.pairing_id = p.id)
            AND NOT EXISTS (SELECT 1 FROM indicator_values v WHERE v.pairing_id = p.id)
@@ -116,7 +119,9 @@ async fn pairings_and_organisations_are_edited_through_forms(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.get(&format!("/api/v1/pairings/{bare}"), None).await.status(),
+        app.get(&format!("/api/v1/pairings/{bare}"), None)
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let deleted: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE entity = 'pairing' AND entity_id = $1 AND action = 'delete'").bind(bare.to_string()).fetch_one(app.db.pool()).await.unwrap();

@@ -630,10 +630,7 @@ async fn the_reporting_template_round_trips_and_bad_files_import_nothing(app: Te
     let mut book: calamine::Xlsx<_> =
         calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
     let totals = book.worksheet_range("汇总").unwrap();
-    let funds = totals
-        .rows()
-        .find(|r| r[0].to_string() == "帮扶资金")
-        .unwrap();
+    let funds = totals.rows().find(|r| r[0] == "帮扶资金").unwrap();
     assert_eq!(funds[2].to_string(), "43900", "4.39亿元 in 万元");
 }
 
