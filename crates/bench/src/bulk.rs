@@ -15,7 +15,7 @@ pub async fn insert(conn: &mut AnyConnection, head: &str, rows: &[Vec<V>]) -> Re
         return Ok(());
     };
     let columns = first.len();
-    let per_chunk = (30_000 / columns).max(1);
+    let per_chunk = xietong_core::db::rows_per_statement(columns);
     for chunk in rows.chunks(per_chunk) {
         let mut sql = String::with_capacity(head.len() + chunk.len() * columns * 6);
         sql.push_str(head);

@@ -180,6 +180,7 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
                         V::T(now.clone()),
                     ]);
                     let m = xietong_indicators::rules::Measures {
+                        events: 1,
                         headcount,
                         amount,
                         ..Default::default()
@@ -198,14 +199,22 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         }
         n_values += rows.len();
         n_acts += acts.len();
+        let t = Instant::now();
         insert(&mut tx, "INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, reporter, reported_at, status) VALUES", &rows).await?;
         insert(&mut tx, "INSERT INTO activities (framework_id, pairing_id, kind, category, occurred_on, month, title_zh, headcount, amount, created_by, created_at) VALUES", &acts).await?;
+        eprintln!(
+            "framework {f}: {} values and {} activities stored in {:.1} s",
+            rows.len(),
+            acts.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
     values_csv.flush().map_err(|e| e.to_string())?;
     acts_csv.flush().map_err(|e| e.to_string())?;
     tx.commit().await.map_err(e)?;
     // The roll-ups of bulk-loaded history, built once from scratch (as a repair would).
     for fid in &frameworks {
+        let t = Instant::now();
         let table = xietong_indicators::store::rollups::recompute(db, *fid)
             .await
             .map_err(|e| e.to_string())?;
@@ -218,6 +227,10 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
         insert(&mut tx, "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount) VALUES", &rows).await?;
         tx.commit().await.map_err(e)?;
+        eprintln!(
+            "roll-ups of framework {fid} rebuilt in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     Ok(Generated {
         frameworks,

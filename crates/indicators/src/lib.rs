@@ -18,11 +18,18 @@ use xietong_core::db::migrate::Migration;
 use xietong_core::web::UiPart;
 
 /// Indicators' migrations (versions 2000–2999).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 2000,
-    name: "indicators",
-    sql: include_str!("../migrations/2000_indicators.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 2000,
+        name: "indicators",
+        sql: include_str!("../migrations/2000_indicators.sql"),
+    },
+    Migration {
+        version: 2001,
+        name: "history_indexes",
+        sql: include_str!("../migrations/2001_history_indexes.sql"),
+    },
+];
 
 /// Today in Asia/Shanghai: periods and activity dates are China's calendar days.
 pub fn today() -> time::Date {

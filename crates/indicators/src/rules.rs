@@ -123,9 +123,12 @@ impl ActivityKind {
     }
 }
 
-/// The measures an activity record carries (base units: fen, 人, 亩, 公斤).
+/// The measures of one activity record or of a group of them (base units: fen, 人, 亩, 公斤).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Measures {
+    /// How many activities these measures add up: 1 for one record, the count for a group
+    /// (every contribution is linear, so a group's contributions are its members' sums).
+    pub events: i64,
     pub headcount: i64,
     pub amount: i64,
     pub area_mu: i64,
@@ -153,7 +156,7 @@ pub fn fed_by(kind: ActivityKind) -> &'static [&'static str] {
 /// What one activity adds to which indicator. Zero contributions are left out.
 pub fn contributions(kind: ActivityKind, category: &str, m: &Measures) -> Vec<(&'static str, i64)> {
     let out: Vec<(&'static str, i64)> = match kind {
-        ActivityKind::Visit => vec![("LEADER_VISITS", 1)],
+        ActivityKind::Visit => vec![("LEADER_VISITS", m.events)],
         ActivityKind::Exchange => {
             let code = match category {
                 "cadre" => "CADRES",
@@ -169,17 +172,17 @@ pub fn contributions(kind: ActivityKind, category: &str, m: &Measures) -> Vec<(&
         }
         ActivityKind::Purchase => vec![("CONSUMPTION", m.amount), ("PRODUCE_KG", m.weight_kg)],
         ActivityKind::LandTrade => vec![
-            ("LAND_COOPERATION", 1),
+            ("LAND_COOPERATION", m.events),
             ("LAND_AREA", m.area_mu),
             ("LAND_AMOUNT", m.amount),
         ],
-        ActivityKind::Park => vec![("PARKS", 1)],
-        ActivityKind::Scenic => vec![("SCENIC_SITES", 1)],
-        ActivityKind::Project => vec![("PROJECTS_LANDED", 1), ("CAPITAL_ARRIVED", m.amount)],
-        ActivityKind::TechTransfer => vec![("TECH_TRANSFER", 1)],
-        ActivityKind::Financing => vec![("FINANCING", 1)],
-        ActivityKind::EcoCompensation => vec![("ECO_COMPENSATION", 1)],
-        ActivityKind::Firm => vec![("FIRMS_LANDED", 1), ("FIRM_INVESTMENT", m.amount)],
+        ActivityKind::Park => vec![("PARKS", m.events)],
+        ActivityKind::Scenic => vec![("SCENIC_SITES", m.events)],
+        ActivityKind::Project => vec![("PROJECTS_LANDED", m.events), ("CAPITAL_ARRIVED", m.amount)],
+        ActivityKind::TechTransfer => vec![("TECH_TRANSFER", m.events)],
+        ActivityKind::Financing => vec![("FINANCING", m.events)],
+        ActivityKind::EcoCompensation => vec![("ECO_COMPENSATION", m.events)],
+        ActivityKind::Firm => vec![("FIRMS_LANDED", m.events), ("FIRM_INVESTMENT", m.amount)],
     };
     out.into_iter().filter(|(_, n)| *n != 0).collect()
 }
@@ -260,6 +263,7 @@ mod tests {
             };
             for c in categories {
                 let m = Measures {
+                    events: 1,
                     headcount: 3,
                     amount: 5,
                     area_mu: 7,
@@ -275,6 +279,7 @@ mod tests {
     #[test]
     fn land_trades_feed_area_amount_and_a_cooperation_event() {
         let m = Measures {
+            events: 1,
             area_mu: 75_000,
             amount: 18_750_000_000,
             ..Default::default()

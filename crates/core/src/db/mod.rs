@@ -53,6 +53,17 @@ pub struct Db {
 }
 
 /// Hides the password of a database URL, for logs and error messages.
+/// Bound parameters per statement in multi-row writes and `IN (…)` lists. Binding through the
+/// pool costs more than linearly in a statement's parameter count on SQLite (measured: 40,000
+/// rows of 13 columns take 0.6 s at 8–50 rows a statement, 2.2 s at 300 and 6.9 s at 1,000),
+/// so statements stay small; a few hundred parameters keep the round trips few on PostgreSQL too.
+pub const PARAMS_PER_STATEMENT: usize = 400;
+
+/// How many rows of `params_per_row` bound parameters one statement should carry.
+pub fn rows_per_statement(params_per_row: usize) -> usize {
+    (PARAMS_PER_STATEMENT / params_per_row.max(1)).max(1)
+}
+
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {

@@ -56,7 +56,7 @@ pub async fn seed(db: &Db) -> Result<usize> {
     let regions = parse_tsv(REGIONS_TSV)?;
     let mut tx = db.begin_write().await?;
     // Parents come before children in code order, so foreign keys hold row by row.
-    for chunk in regions.chunks(200) {
+    for chunk in regions.chunks(crate::db::rows_per_statement(6)) {
         let mut sql = String::from(
             "INSERT INTO regions (code, parent_code, level, name_zh, name_en, official) VALUES ",
         );

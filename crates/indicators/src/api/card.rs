@@ -127,8 +127,10 @@ pub struct PairingView {
     pub as_of: String,
     pub agreement_signed: bool,
     pub indicators: Vec<PairingFigure>,
+    /// The latest 100 activities.
     pub activities: Vec<Activity>,
     pub agreements: Vec<Agreement>,
+    /// The latest 200 reported values, corrections included.
     pub values: Vec<ValueRecord>,
 }
 
@@ -143,6 +145,10 @@ pub struct PairingFigure {
     pub target: Option<i64>,
     pub progress_percent: Option<i64>,
 }
+
+/// How much of a pairing's history its page carries (the newest first).
+const LATEST_ACTIVITIES: i64 = 100;
+const LATEST_VALUES: i64 = 200;
 
 pub async fn readable_pairing(
     s: &AppState,
@@ -183,9 +189,9 @@ pub async fn readable_pairing(
         as_of: day.to_string(),
         agreement_signed: line.is_some_and(|l| l.agreement_signed),
         indicators,
-        activities: activities::of_pairing(&s.db, p.id).await?,
+        activities: activities::of_pairing(&s.db, p.id, LATEST_ACTIVITIES).await?,
         agreements: agreements::of_pairing(&s.db, p.id).await?,
-        values: values::history(&s.db, p.id).await?,
+        values: values::history(&s.db, p.id, LATEST_VALUES).await?,
     })
 }
 

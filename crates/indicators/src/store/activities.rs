@@ -219,6 +219,7 @@ fn check_one(
         title: title?,
         direction,
         measures: Measures {
+            events: 1,
             headcount: headcount?,
             amount: amount?,
             area_mu: area?,
@@ -380,12 +381,13 @@ pub async fn get(db: &Db, id: i64) -> Result<Activity> {
         .ok_or_else(|| Error::not_found("activity", id))
 }
 
-/// A pairing's activities, newest first.
-pub async fn of_pairing(db: &Db, pairing_id: i64) -> Result<Vec<Activity>> {
+/// A pairing's latest `limit` activities, newest first.
+pub async fn of_pairing(db: &Db, pairing_id: i64, limit: i64) -> Result<Vec<Activity>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE pairing_id = $1 ORDER BY occurred_on DESC, id DESC"
+        "{SELECT} WHERE pairing_id = $1 ORDER BY occurred_on DESC, id DESC LIMIT $2"
     ))
     .bind(pairing_id)
+    .bind(limit)
     .fetch_all(db.pool())
     .await?)
 }
@@ -398,6 +400,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let kind = ActivityKind::parse(&a.kind)
         .ok_or_else(|| Error::Internal(format!("activity {id} has kind {}", a.kind)))?;
     let measures = Measures {
+        events: 1,
         headcount: a.headcount,
         amount: a.amount,
         area_mu: a.area_mu,

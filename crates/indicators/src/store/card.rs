@@ -128,9 +128,17 @@ async fn build_within(
     }
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
     let now = rollups::as_of_within(db, framework_id, only, as_of).await?;
-    let then = rollups::as_of_within(db, framework_id, only, year_before(as_of)).await?;
+    let then = last_year_totals(
+        db,
+        framework_id,
+        only,
+        &card_indicators,
+        &pairing_ids,
+        year_before(as_of),
+    )
+    .await?;
     let totals = rules::framework_totals(&card_indicators, &pairing_ids, &now);
-    let last_year = rules::framework_totals(&card_indicators, &pairing_ids, &then);
+    let last_year = then;
     let year = i64::from(as_of.year());
     let targets = agreements::targets(db, framework_id, year).await?;
     let target_of: BTreeMap<(i64, i64), i64> = targets
@@ -258,6 +266,43 @@ async fn build_within(
         pairings: pairing_lines,
         sides,
     })
+}
+
+/// Framework totals on the day a year earlier: sums added up by the database; per pairing only
+/// where a total is not a plain sum (stocks, the bases of counts of pairs).
+async fn last_year_totals(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    indicators: &[CardIndicator],
+    pairing_ids: &[i64],
+    day: Date,
+) -> Result<BTreeMap<i64, i64>> {
+    if only.is_some() {
+        let then = rollups::as_of_within(db, framework_id, only, day).await?;
+        return Ok(rules::framework_totals(indicators, pairing_ids, &then));
+    }
+    let mut per_pairing_ids: Vec<i64> = indicators
+        .iter()
+        .filter(|i| i.combine == Combine::Latest)
+        .map(|i| i.id)
+        .chain(indicators.iter().filter_map(|i| i.basis_id))
+        .collect();
+    per_pairing_ids.sort_unstable();
+    per_pairing_ids.dedup();
+    let t = rollups::totals_as_of(db, framework_id, day, &per_pairing_ids).await?;
+    let from_pairings = rules::framework_totals(indicators, pairing_ids, &t.per_pairing);
+    Ok(indicators
+        .iter()
+        .map(|i| {
+            let total = if i.combine == Combine::CountPairs || per_pairing_ids.contains(&i.id) {
+                from_pairings.get(&i.id).copied().unwrap_or(0)
+            } else {
+                t.sums.get(&i.id).copied().unwrap_or(0)
+            };
+            (i.id, total)
+        })
+        .collect())
 }
 
 fn show_amount(n: i64, combine: Combine, unit: units::Unit) -> String {

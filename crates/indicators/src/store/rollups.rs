@@ -23,9 +23,6 @@ pub struct Delta {
     pub amount: i64,
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 400;
-
 /// Adds additive deltas: upserts each month's row and carries the change into later months.
 pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
     let mut merged: BTreeMap<(i64, i64, String), (i64, i64)> = BTreeMap::new();
@@ -57,7 +54,7 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
 type Row = ((i64, i64, String), (i64, i64));
 
 async fn apply_round(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 5;
@@ -197,45 +194,152 @@ pub async fn as_of_within(
     only: Option<i64>,
     date: Date,
 ) -> Result<BTreeMap<(i64, i64), i64>> {
-    let month = month_key(date);
-    let month_start = format!("{month}-01");
-    let day = xietong_core::domain::text::format_date(date);
     let (combine, ids) = combines(db).await?;
-    let before: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+    let mut out = lookups(db, framework_id, only, date, None).await?;
+    add_month_so_far(db, framework_id, only, date, &combine, &ids, &mut out).await?;
+    Ok(out)
+}
+
+/// What the card needs of a day it only compares with (a year earlier): each indicator's
+/// framework total, and per pairing only the indicators whose total is not a plain sum (stocks
+/// and the bases of counts of pairs). The sums are added up by the database.
+pub struct Totals {
+    pub sums: BTreeMap<i64, i64>,
+    pub per_pairing: BTreeMap<(i64, i64), i64>,
+}
+
+pub async fn totals_as_of(
+    db: &Db,
+    framework_id: i64,
+    date: Date,
+    per_pairing_ids: &[i64],
+) -> Result<Totals> {
+    let (combine, ids) = combines(db).await?;
+    let mut month_so_far = BTreeMap::new();
+    add_month_so_far(
+        db,
+        framework_id,
+        None,
+        date,
+        &combine,
+        &ids,
+        &mut month_so_far,
+    )
+    .await?;
+    let mut per_pairing = lookups(db, framework_id, None, date, Some(per_pairing_ids)).await?;
+    for ((p, i), a) in &month_so_far {
+        if per_pairing_ids.contains(i) {
+            match combine.get(i) {
+                Some(Combine::Latest) => {
+                    per_pairing.insert((*p, *i), *a);
+                }
+                _ => *per_pairing.entry((*p, *i)).or_insert(0) += a,
+            }
+        }
+    }
+    let list = if per_pairing_ids.is_empty() {
+        "0".to_string()
+    } else {
+        per_pairing_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT i.id, CAST(SUM((SELECT r.cum_amount FROM indicator_rollups r
+                                 WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
+                                 ORDER BY r.month DESC LIMIT 1)) AS BIGINT)
+           FROM pairings p CROSS JOIN indicators i
+          WHERE p.framework_id = $1 AND i.id NOT IN ({list})
+            AND i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
+          GROUP BY i.id"
+    ))
+    .bind(framework_id)
+    .bind(month_key(date))
+    .fetch_all(db.pool())
+    .await?;
+    let mut sums: BTreeMap<i64, i64> = rows.into_iter().map(|(i, a)| (i, a.unwrap_or(0))).collect();
+    for ((_, i), a) in month_so_far {
+        if !per_pairing_ids.contains(&i) {
+            *sums.entry(i).or_insert(0) += a;
+        }
+    }
+    Ok(Totals { sums, per_pairing })
+}
+
+/// Each pairing's running total (or stock) through the month before `date`'s, read from the
+/// roll-ups: one index lookup per pairing and indicator. `indicators` narrows the indicators
+/// (default: the framework's list and the bases of its counts of pairs).
+async fn lookups(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    date: Date,
+    indicators: Option<&[i64]>,
+) -> Result<BTreeMap<(i64, i64), i64>> {
+    let pairings = if only.is_some() {
+        "p.id = $3"
+    } else {
+        "p.framework_id = $1 AND $3 = 0"
+    };
+    let wanted = match indicators {
+        Some([]) => return Ok(BTreeMap::new()),
+        Some(list) => format!("i.id IN ({})", list.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+        None => "(i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
+                 OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
+                                WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL))"
+            .to_string(),
+    };
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
         "SELECT p.id, i.id,
                 (SELECT r.cum_amount FROM indicator_rollups r
                   WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
                   ORDER BY r.month DESC LIMIT 1)
            FROM pairings p CROSS JOIN indicators i
-          WHERE p.framework_id = $1 AND ($3 = 0 OR p.id = $3)
-            AND (i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
-                 OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
-                                WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL))",
-    )
+          WHERE {pairings} AND $1 = $1 AND {wanted}"
+    ))
     .bind(framework_id)
-    .bind(&month)
+    .bind(month_key(date))
     .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?;
-    let mut out: BTreeMap<(i64, i64), i64> = before
+    Ok(rows
         .into_iter()
         .filter_map(|(p, i, a)| a.map(|a| ((p, i), a)))
-        .collect();
-    // The as-of month itself: its records up to the day, read raw.
-    let values: Vec<(i64, i64, i64)> = sqlx::query_as(
+        .collect())
+}
+
+/// Adds the records of `date`'s own month up to that day, grouped in SQL (contributions are
+/// linear, so a group of activities contributes its count and its sums); stocks take the
+/// month's latest value.
+async fn add_month_so_far(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    date: Date,
+    combine: &Combines,
+    ids: &BTreeMap<String, i64>,
+    out: &mut BTreeMap<(i64, i64), i64>,
+) -> Result<()> {
+    let month_start = format!("{}-01", month_key(date));
+    let day = xietong_core::domain::text::format_date(date);
+    // One pairing is read through its own index; a whole framework through the framework's.
+    let (scope, key) = match only {
+        Some(p) => ("pairing_id = $1", p),
+        None => ("framework_id = $1", framework_id),
+    };
+    let values: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT pairing_id, indicator_id, amount FROM indicator_values
-          WHERE framework_id = $1 AND status = 'current' AND period_end >= $2 AND period_end <= $3
-          ORDER BY period_end, id",
-    )
-    .bind(framework_id)
+          WHERE {scope} AND status = 'current' AND period_end >= $2 AND period_end <= $3
+          ORDER BY period_end, id"
+    ))
+    .bind(key)
     .bind(&month_start)
     .bind(&day)
     .fetch_all(db.pool())
     .await?;
     for (p, i, amount) in values {
-        if only.is_some_and(|o| o != p) {
-            continue;
-        }
         match combine.get(&i) {
             Some(Combine::Latest) => {
                 out.insert((p, i), amount);
@@ -243,17 +347,37 @@ pub async fn as_of_within(
             _ => *out.entry((p, i)).or_insert(0) += amount,
         }
     }
-    for a in activities_between(db, framework_id, &month_start, &day).await? {
-        if only.is_some_and(|o| o != a.pairing) {
+    type Group = (i64, String, String, i64, i64, i64, i64, i64);
+    let groups: Vec<Group> = sqlx::query_as(&format!(
+        "SELECT pairing_id, kind, category, COUNT(*), CAST(SUM(headcount) AS BIGINT), CAST(SUM(amount) AS BIGINT),
+                CAST(SUM(area_mu) AS BIGINT), CAST(SUM(weight_kg) AS BIGINT)
+           FROM activities
+          WHERE {scope} AND occurred_on >= $2 AND occurred_on <= $3
+          GROUP BY pairing_id, kind, category"
+    ))
+    .bind(key)
+    .bind(&month_start)
+    .bind(&day)
+    .fetch_all(db.pool())
+    .await?;
+    for (p, kind, category, events, headcount, amount, area_mu, weight_kg) in groups {
+        let Some(kind) = ActivityKind::parse(&kind) else {
             continue;
-        }
-        for (code, amount) in a.contributions() {
+        };
+        let m = Measures {
+            events,
+            headcount,
+            amount,
+            area_mu,
+            weight_kg,
+        };
+        for (code, a) in rules::contributions(kind, &category, &m) {
             if let Some(i) = ids.get(code) {
-                *out.entry((a.pairing, *i)).or_insert(0) += amount;
+                *out.entry((p, *i)).or_insert(0) += a;
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// An activity row as read: pairing, day or month, kind, category, then its four measures.
@@ -301,6 +425,7 @@ pub async fn activities_between(
                     kind: ActivityKind::parse(&kind)?,
                     category,
                     measures: Measures {
+                        events: 1,
                         headcount,
                         amount,
                         area_mu,
@@ -360,6 +485,7 @@ pub async fn recompute(db: &Db, framework_id: i64) -> Result<Table> {
             continue;
         };
         let measures = Measures {
+            events: 1,
             headcount,
             amount,
             area_mu,

@@ -388,7 +388,7 @@ async fn insert_values(
     now: &str,
 ) -> Result<()> {
     const COLS: usize = 13;
-    for chunk in fresh.chunks(300) {
+    for chunk in fresh.chunks(xietong_core::db::rows_per_statement(COLS)) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
                 let ps: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
@@ -429,10 +429,12 @@ pub async fn get(db: &Db, id: i64) -> Result<ValueRecord> {
         .ok_or_else(|| Error::not_found("indicator_value", id))
 }
 
-/// Every value a pairing reported, newest period first, corrections and deletions included.
-pub async fn history(db: &Db, pairing_id: i64) -> Result<Vec<ValueRecord>> {
-    Ok(sqlx::query_as("SELECT id, pairing_id, indicator_id, period, amount, entered, evidence, reporter, reported_at, status, supersedes FROM indicator_values WHERE pairing_id = $1 ORDER BY period_end DESC, indicator_id, id DESC")
+/// The latest `limit` values a pairing reported, newest period first, corrections and
+/// deletions included.
+pub async fn history(db: &Db, pairing_id: i64, limit: i64) -> Result<Vec<ValueRecord>> {
+    Ok(sqlx::query_as("SELECT id, pairing_id, indicator_id, period, amount, entered, evidence, reporter, reported_at, status, supersedes FROM indicator_values WHERE pairing_id = $1 ORDER BY period_end DESC, indicator_id, id DESC LIMIT $2")
         .bind(pairing_id)
+        .bind(limit)
         .fetch_all(db.pool())
         .await?)
 }

@@ -453,8 +453,7 @@ async fn insert_projects(
 ) -> Result<Vec<i64>> {
     let now = xietong_core::clock::now_rfc3339();
     let mut ids = std::collections::HashMap::new();
-    // 11 parameters a row: 500 rows stay well under both engines' limits.
-    for chunk in new.chunks(500) {
+    for chunk in new.chunks(xietong_core::db::rows_per_statement(11)) {
         let values = (0..chunk.len())
             .map(|i| {
                 let b = i * 11;
@@ -529,7 +528,12 @@ async fn insert_projects(
     insert_regions(w, &regions).await?;
     insert_units(w, &units).await?;
     let date = text::format_date(today);
-    for chunk in new.iter().zip(&ids).collect::<Vec<_>>().chunks(1000) {
+    for chunk in new
+        .iter()
+        .zip(&ids)
+        .collect::<Vec<_>>()
+        .chunks(xietong_core::db::rows_per_statement(2))
+    {
         let values = (0..chunk.len())
             .map(|i| format!("($1, $2, $3, ${}, ${})", i * 2 + 4, i * 2 + 5))
             .collect::<Vec<_>>()
@@ -550,7 +554,7 @@ async fn insert_regions(
     w: &mut xietong_core::write::Write<'_>,
     rows: &[(i64, String)],
 ) -> Result<()> {
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(xietong_core::db::rows_per_statement(2)) {
         let values = (0..chunk.len())
             .map(|i| format!("(${}, ${})", i * 2 + 1, i * 2 + 2))
             .collect::<Vec<_>>()
@@ -571,7 +575,7 @@ async fn insert_units(
     w: &mut xietong_core::write::Write<'_>,
     rows: &[(i64, i64, i64)],
 ) -> Result<()> {
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(xietong_core::db::rows_per_statement(3)) {
         let values = (0..chunk.len())
             .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
             .collect::<Vec<_>>()
@@ -905,7 +909,7 @@ impl Ledger {
             v
         };
         let mut regions = std::collections::HashSet::new();
-        for chunk in set(6).chunks(500) {
+        for chunk in set(6).chunks(xietong_core::db::rows_per_statement(1)) {
             let marks = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -922,7 +926,7 @@ impl Ledger {
         codes.sort_unstable();
         codes.dedup();
         let mut projects = std::collections::HashMap::new();
-        for chunk in codes.chunks(500) {
+        for chunk in codes.chunks(xietong_core::db::rows_per_statement(1)) {
             let marks = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -1501,7 +1505,7 @@ impl Known {
         codes.sort_unstable();
         codes.dedup();
         let mut projects = std::collections::HashMap::new();
-        for chunk in codes.chunks(500) {
+        for chunk in codes.chunks(xietong_core::db::rows_per_statement(1)) {
             let marks = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()

@@ -241,7 +241,7 @@ pub async fn run(
     }
     outcome.opened = new_alerts.len();
     // Many rows per statement: a first sweep over a national register opens tens of thousands.
-    for chunk in new_alerts.chunks(1000) {
+    for chunk in new_alerts.chunks(xietong_core::db::rows_per_statement(7)) {
         let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at) VALUES ");
         for (i, _) in chunk.iter().enumerate() {
             let b = i * 7;

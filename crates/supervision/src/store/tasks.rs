@@ -760,7 +760,7 @@ impl Known {
         codes.sort_unstable();
         codes.dedup();
         let mut tasks = std::collections::HashMap::new();
-        for chunk in codes.chunks(500) {
+        for chunk in codes.chunks(xietong_core::db::rows_per_statement(1)) {
             let marks = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -842,7 +842,7 @@ pub async fn org_ids_by_name(
     names: &[String],
 ) -> Result<std::collections::HashMap<String, Vec<i64>>> {
     let mut orgs: std::collections::HashMap<String, Vec<i64>> = Default::default();
-    for chunk in names.chunks(500) {
+    for chunk in names.chunks(xietong_core::db::rows_per_statement(1)) {
         let marks = (1..=chunk.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
