@@ -52,6 +52,9 @@ enum Command {
     /// Closed-loop supervision (督办).
     #[command(subcommand)]
     Supervision(SupervisionCommand),
+    /// Pairing report cards (结对成绩单).
+    #[command(subcommand)]
+    Indicators(IndicatorsCommand),
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -136,6 +139,24 @@ enum SupervisionCommand {
     /// Run the lag sweep now: raise alerts for lagging tasks, settle those that caught up,
     /// escalate letters whose answer is overdue. Safe to run any number of times.
     Sweep,
+    /// Import a filled-in project-ledger template (.xlsx) as the operator: every row is checked
+    /// first and nothing is stored if any fails; the same file twice changes nothing.
+    ImportLedger {
+        /// The .xlsx file (the template from /projects/template.xlsx).
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndicatorsCommand {
+    /// Import a framework's filled-in reporting template (.xlsx) as the operator, all or nothing.
+    Import {
+        /// The framework's key, e.g. YQLQ.
+        #[arg(long)]
+        framework: String,
+        /// The .xlsx file (the template from the card page or the API).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +261,63 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Backup { file } => backup(settings, file).await,
         Command::Calendar(cmd) => calendar(settings, cmd).await,
+        Command::Supervision(SupervisionCommand::ImportLedger { file }) => {
+            let db = xietong_server::prepare_database(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let rows = xietong_supervision::excel::read_rows(
+                &bytes,
+                &xietong_supervision::excel::PROJECT_HEADERS,
+            )
+            .map_err(describe)?;
+            let bar = Bar::new();
+            let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
+            let outcome = xietong_supervision::store::projects::import_ledger_reporting(
+                &db,
+                &Actor::system("cli"),
+                &rows,
+                today,
+                &bar,
+            )
+            .await;
+            bar.finish();
+            let outcome = outcome.map_err(describe)?;
+            println!(
+                "导入完成 · imported: {} rows, {} created, {} updated, {} unchanged",
+                outcome.rows, outcome.created, outcome.updated, outcome.unchanged
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Indicators(IndicatorsCommand::Import { framework, file }) => {
+            let db = xietong_server::prepare_database(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let fw = xietong_core::registry::frameworks::by_key(&db, &framework)
+                .await
+                .map_err(describe)?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let inputs = xietong_indicators::excel::read_template(&db, fw.id, &bytes)
+                .await
+                .map_err(describe)?;
+            let bar = Bar::new();
+            let outcome = xietong_indicators::store::values::write_reporting(
+                &db,
+                &Actor::system("cli"),
+                fw.id,
+                &inputs,
+                "xlsx",
+                &bar,
+            )
+            .await;
+            bar.finish();
+            let s = outcome.map_err(describe)?;
+            println!(
+                "导入完成 · imported: {} created, {} corrected, {} unchanged",
+                s.created, s.corrected, s.unchanged
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Supervision(SupervisionCommand::Sweep) => {
             let db = xietong_server::prepare_database(&settings)
                 .await
@@ -527,5 +605,37 @@ async fn backup(settings: Settings, file: std::path::PathBuf) -> Result<ExitCode
             eprintln!("for PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file={} \"$XIETONG_DATABASE_URL\"", file.display());
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+/// A progress bar on standard error for long imports: checking the rows, then writing them.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
+
+    fn finish(&self) {
+        self.0.finish();
+    }
+}
+
+impl xietong_core::progress::Progress for Bar {
+    fn step(&self, stage: &'static str, done: usize, total: usize) {
+        let label = match stage {
+            "check" => "检查 check",
+            "write" => "写入 write",
+            other => other,
+        };
+        self.0.set_message(label);
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
     }
 }

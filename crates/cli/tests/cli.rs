@@ -336,3 +336,90 @@ async fn a_sweep_killed_midway_leaves_nothing_half_done() {
     );
     db.close().await;
 }
+
+/// A reporting sheet for the district pairing: one row per (pairing id, period, funds in 万元).
+fn reporting_sheet(path: &std::path::Path, rows: &[(&str, &str, &str)]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, h) in ["结对编号", "结对", "报送期", "帮扶资金（万元）"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, (id, period, wan)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_string(r, 0, *id).unwrap();
+        ws.write_string(r, 2, *period).unwrap();
+        ws.write_string(r, 3, *wan).unwrap();
+    }
+    book.save(path).unwrap();
+}
+
+#[tokio::test]
+async fn indicators_import_from_the_command_line_is_all_or_nothing_and_idempotent() {
+    let url = fresh_sqlite("indicators_import");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", &url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let db = xietong_core::Db::connect(&url, 1).await.unwrap();
+    let ids: Vec<(i64,)> = sqlx::query_as("SELECT p.id FROM pairings p JOIN frameworks f ON f.id = p.framework_id WHERE f.key = 'YQLQ' ORDER BY p.id LIMIT 2")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let (a, b) = (ids[0].0.to_string(), ids[1].0.to_string());
+    let count = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM indicator_values")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    let before = count().await;
+    let dir = std::env::temp_dir().join("xietong-tests");
+    let bad = dir.join(format!("bad_{:08x}.xlsx", rand::random::<u32>()));
+    reporting_sheet(&bad, &[(&a, "2022-09", "12"), (&b, "2022-09", "十二")]);
+    let refused = run(&[
+        "indicators",
+        "import",
+        "--framework",
+        "YQLQ",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("第3行 帮扶资金（万元）"), "{said}");
+    assert_eq!(count().await, before, "nothing stored from a failing file");
+
+    let good = dir.join(format!("good_{:08x}.xlsx", rand::random::<u32>()));
+    reporting_sheet(&good, &[(&a, "2022-09", "12"), (&b, "2022-09", "0.5")]);
+    let first = run(&[
+        "indicators",
+        "import",
+        "--framework",
+        "YQLQ",
+        good.to_str().unwrap(),
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("2 created"));
+    let again = run(&[
+        "indicators",
+        "import",
+        "--framework",
+        "YQLQ",
+        good.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("2 unchanged"));
+    assert_eq!(count().await, before + 2);
+    db.close().await;
+}

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod permissions;
+pub mod progress;
 pub mod registry;
 pub mod web;
 pub mod write;

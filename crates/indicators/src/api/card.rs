@@ -127,10 +127,10 @@ pub struct PairingView {
     pub as_of: String,
     pub agreement_signed: bool,
     pub indicators: Vec<PairingFigure>,
-    /// The latest 100 activities.
+    /// The latest 30 activities.
     pub activities: Vec<Activity>,
     pub agreements: Vec<Agreement>,
-    /// The latest 200 reported values, corrections included.
+    /// The latest 80 reported values, corrections included.
     pub values: Vec<ValueRecord>,
 }
 
@@ -147,8 +147,8 @@ pub struct PairingFigure {
 }
 
 /// How much of a pairing's history its page carries (the newest first).
-const LATEST_ACTIVITIES: i64 = 100;
-const LATEST_VALUES: i64 = 200;
+const LATEST_ACTIVITIES: i64 = 30;
+const LATEST_VALUES: i64 = 80;
 
 pub async fn readable_pairing(
     s: &AppState,

@@ -15,6 +15,7 @@ use super::{authorize_pairings, pairings_of, PairingFacts};
 use crate::periods::Period;
 use crate::rules::Combine;
 use crate::units;
+use xietong_core::progress::{Progress, Silent};
 
 /// One figure to record. `at` names where it came from in errors (a field, or a sheet cell).
 #[derive(Debug, Clone)]
@@ -253,6 +254,19 @@ pub async fn write(
     inputs: &[ValueInput],
     origin: &str,
 ) -> Result<WriteSummary> {
+    write_reporting(db, actor, framework_id, inputs, origin, &Silent).await
+}
+
+/// [`write`], reporting its progress through the check and the write.
+pub async fn write_reporting(
+    db: &Db,
+    actor: &Actor,
+    framework_id: i64,
+    inputs: &[ValueInput],
+    origin: &str,
+    progress: &dyn Progress,
+) -> Result<WriteSummary> {
+    progress.step("check", 0, inputs.len());
     let indicators: BTreeMap<String, Indicator> = super::catalogue::for_framework(db, framework_id)
         .await?
         .into_iter()
@@ -331,7 +345,16 @@ pub async fn write(
         .execute(w.conn())
         .await?;
     }
-    insert_values(w.conn(), framework_id, &fresh, &actor.username, &now).await?;
+    progress.step("check", inputs.len(), inputs.len());
+    insert_values(
+        w.conn(),
+        framework_id,
+        &fresh,
+        &actor.username,
+        &now,
+        progress,
+    )
+    .await?;
     rollups::apply(w.conn(), &deltas).await?;
     for (p, i, m) in restock {
         rollups::restock(w.conn(), framework_id, p, i, &m).await?;
@@ -386,7 +409,9 @@ async fn insert_values(
     fresh: &[(&Checked, Option<i64>)],
     reporter: &str,
     now: &str,
+    progress: &dyn Progress,
 ) -> Result<()> {
+    let mut done = 0;
     const COLS: usize = 13;
     for chunk in fresh.chunks(xietong_core::db::rows_per_statement(COLS)) {
         let rows: Vec<String> = (0..chunk.len())
@@ -417,6 +442,8 @@ async fn insert_values(
                 .bind(*supersedes);
         }
         q.execute(&mut *conn).await?;
+        done += chunk.len();
+        progress.step("write", done, fresh.len());
     }
     Ok(())
 }

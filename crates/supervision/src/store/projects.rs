@@ -616,6 +616,18 @@ pub async fn import_ledger(
     rows: &[crate::excel::SheetRow],
     today: Date,
 ) -> Result<crate::store::tasks::LedgerOutcome> {
+    import_ledger_reporting(db, actor, rows, today, &xietong_core::progress::Silent).await
+}
+
+/// [`import_ledger`], reporting its progress through the check and the write.
+pub async fn import_ledger_reporting(
+    db: &Db,
+    actor: &Actor,
+    rows: &[crate::excel::SheetRow],
+    today: Date,
+    progress: &dyn xietong_core::progress::Progress,
+) -> Result<crate::store::tasks::LedgerOutcome> {
+    let every = xietong_core::progress::every(rows.len());
     use crate::excel::{cell_problem, key_of, split_list, PROJECT_HEADERS as H, STAGE_LABELS};
     use crate::store::tasks::{org_named, LedgerOutcome};
     if rows.is_empty() {
@@ -632,7 +644,10 @@ pub async fn import_ledger(
     let mut creates: Vec<(NewProject, ProjectInput)> = Vec::new();
     let mut updates: Vec<(i64, Ledgered, Ledgered)> = Vec::new();
     let mut unchanged = 0;
-    for r in rows {
+    for (n, r) in rows.iter().enumerate() {
+        if n % every == 0 {
+            progress.step("check", n, rows.len());
+        }
         let mut cell = |c: usize, zh: String, en: String| {
             problems.push(cell_problem(r.row, H[c], Msg::new(zh, en)));
         };
@@ -816,8 +831,13 @@ pub async fn import_ledger(
     // Each row's permission was decided above, row by row.
     w.authorize_decision(Decision::Allow)?;
     let new: Vec<NewProject> = creates.iter().map(|(n, _)| n.clone()).collect();
+    progress.step("check", rows.len(), rows.len());
     let ids = insert_projects(&mut w, &new, &actor.username, today).await?;
-    for (id, (_, input)) in ids.iter().zip(&creates) {
+    let writes = creates.len() + updates.len();
+    for (n, (id, (_, input))) in ids.iter().zip(&creates).enumerate() {
+        if n % every == 0 {
+            progress.step("write", n, writes);
+        }
         w.record(Change::created(
             "project",
             id,
@@ -881,6 +901,7 @@ pub async fn import_ledger(
             .execute(w.conn())
             .await?;
     }
+    progress.step("write", writes, writes);
     w.commit().await?;
     Ok(outcome)
 }
