@@ -334,6 +334,37 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
             outcome.changed
         ),
     ));
+    // A 10,000-row project ledger of new projects, imported by an admin (as `xietong supervision
+    // import-ledger` does).
+    let ledger: Vec<xietong_supervision::excel::SheetRow> = (0..10_000)
+        .map(|i| xietong_supervision::excel::SheetRow {
+            row: i + 2,
+            cells: vec![
+                format!("LEDGER-{i:05}"),
+                "CY".into(),
+                format!("基准台账项目{i}"),
+                "前期".into(),
+                format!("{}", 1_000 + i % 5_000),
+                "负责人".into(),
+                "500118".into(),
+                "永川区人民政府".into(),
+                String::new(),
+            ],
+        })
+        .collect();
+    let t = Instant::now();
+    let outcome = xietong_supervision::store::projects::import_ledger(
+        &db,
+        &Actor::system("bench"),
+        &ledger,
+        today,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    out.push((
+        "import of a 10,000-row project ledger".into(),
+        format!("{:.2} s ({} created)", t.elapsed().as_secs_f64(), outcome.created),
+    ));
     db.close().await;
     Ok(out)
 }
