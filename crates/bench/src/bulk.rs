@@ -16,6 +16,9 @@ pub async fn insert(conn: &mut AnyConnection, head: &str, rows: &[Vec<V>]) -> Re
     };
     let columns = first.len();
     let per_chunk = xietong_core::db::rows_per_statement(columns);
+    let text_columns: Vec<bool> = (0..columns)
+        .map(|c| rows.iter().any(|r| matches!(r.get(c), Some(V::T(_)))))
+        .collect();
     for chunk in rows.chunks(per_chunk) {
         let mut sql = String::with_capacity(head.len() + chunk.len() * columns * 6);
         sql.push_str(head);
@@ -34,10 +37,13 @@ pub async fn insert(conn: &mut AnyConnection, head: &str, rows: &[Vec<V>]) -> Re
         }
         let mut q = sqlx::query(&sql);
         for row in chunk {
-            for v in row {
+            for (c, v) in row.iter().enumerate() {
                 q = match v {
                     V::I(i) => q.bind(*i),
                     V::T(s) => q.bind(s.clone()),
+                    // A NULL takes its column's type: PostgreSQL keeps the parameter types of a
+                    // prepared statement, which the next chunk reuses.
+                    V::N if text_columns[c] => q.bind(None::<String>),
                     V::N => q.bind(None::<i64>),
                 };
             }

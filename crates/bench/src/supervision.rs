@@ -186,6 +186,16 @@ async fn generate(db: &Db, sizes: &Sizes, year: i32) -> Result<Vec<i64>, String>
     insert(&mut tx, "INSERT INTO project_plans (project_id, year, original_fen, planned_fen, completed_fen) VALUES", &plans).await?;
     insert(&mut tx, "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES", &monthly).await?;
     tx.commit().await.map_err(|e| e.to_string())?;
+    // Rows above carry their ids; PostgreSQL's sequences must move past them so that later
+    // inserts (the import below) get fresh ones. SQLite takes the next id after the largest.
+    if db.backend() == xietong_core::db::Backend::Postgres {
+        for table in ["tasks", "projects"] {
+            sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
+                .execute(db.pool())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
     Ok(frameworks)
 }
 
@@ -363,7 +373,11 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     .map_err(|e| e.to_string())?;
     out.push((
         "import of a 10,000-row project ledger".into(),
-        format!("{:.2} s ({} created)", t.elapsed().as_secs_f64(), outcome.created),
+        format!(
+            "{:.2} s ({} created)",
+            t.elapsed().as_secs_f64(),
+            outcome.created
+        ),
     ));
     db.close().await;
     Ok(out)

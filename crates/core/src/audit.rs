@@ -192,6 +192,80 @@ pub(crate) async fn append(
     Ok(seq)
 }
 
+/// Appends many changes at once: the head moves by their number in one statement, the hashes
+/// chain in memory, and the records go in multi-row statements. The same chain as appending
+/// them one by one, in far fewer round trips.
+pub(crate) async fn append_many(
+    conn: &mut AnyConnection,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    changes: Vec<Change>,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (last_seq, prev_hash): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(changes.len() as i64)
+            .fetch_one(&mut *conn)
+            .await?;
+    let at = crate::clock::now_rfc3339();
+    let first_seq = last_seq - changes.len() as i64 + 1;
+    let mut prev = prev_hash;
+    let mut records = Vec::with_capacity(changes.len());
+    for (k, change) in changes.into_iter().enumerate() {
+        let mut record = AuditRecord {
+            seq: first_seq + k as i64,
+            at: at.clone(),
+            actor_id,
+            actor_name: actor_name.to_string(),
+            action: change.action.to_string(),
+            entity: change.entity.to_string(),
+            entity_id: change.entity_id,
+            before_json: change.before.map(|v| v.to_string()),
+            after_json: change.after.map(|v| v.to_string()),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        record.hash = record_hash(&record);
+        prev = record.hash.clone();
+        records.push(record);
+    }
+    for chunk in records.chunks(crate::db::rows_per_statement(11)) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let marks: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(r.at.clone())
+                .bind(r.actor_id)
+                .bind(r.actor_name.clone())
+                .bind(r.action.clone())
+                .bind(r.entity.clone())
+                .bind(r.entity_id.clone())
+                .bind(r.before_json.clone())
+                .bind(r.after_json.clone())
+                .bind(r.prev_hash.clone())
+                .bind(r.hash.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 const SELECT_RECORD: &str = "SELECT seq, at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, prev_hash, hash FROM audit_log";
 
 /// The history of one entity, newest first.

@@ -84,6 +84,22 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
+    /// Appends many changes to the audit chain inside this transaction, in a few statements.
+    pub async fn record_many(&mut self, changes: Vec<Change>) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        audit::append_many(
+            &mut self.tx,
+            self.actor.user_id,
+            &self.actor.username,
+            changes,
+        )
+        .await?;
+        self.audited = true;
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         if !self.authorized || !self.audited {
             // Dropping the transaction rolls it back.

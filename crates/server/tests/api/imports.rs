@@ -286,6 +286,14 @@ async fn a_project_ledger_round_trips_and_refusals_come_back_marked(app: TestApp
         (&Value::from(2), &Value::from(0)),
         "{outcome}"
     );
+    // The import's audit records, appended as a batch, chain like any others.
+    let (records, breaches) = xietong_core::audit::verify(&app.db).await.unwrap();
+    assert!(breaches.is_empty(), "{breaches:?}");
+    let (imported,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE entity = 'project' AND after_json LIKE '%\"via\":\"import\"%'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!((imported, records > 2), (2, true));
     let list: Value = app
         .get("/api/v1/projects?q=XLSX-P-001", Some(&coordinator))
         .await

@@ -834,17 +834,21 @@ pub async fn import_ledger_reporting(
     progress.step("check", rows.len(), rows.len());
     let ids = insert_projects(&mut w, &new, &actor.username, today).await?;
     let writes = creates.len() + updates.len();
-    for (n, (id, (_, input))) in ids.iter().zip(&creates).enumerate() {
-        if n % every == 0 {
-            progress.step("write", n, writes);
-        }
-        w.record(Change::created(
-            "project",
-            id,
-            serde_json::json!({"input": input, "via": "import"}),
-        ))
-        .await?;
-    }
+    progress.step("write", creates.len() / 2, writes);
+    let created: Vec<Change> = ids
+        .iter()
+        .zip(&creates)
+        .map(|(id, (_, input))| {
+            Change::created(
+                "project",
+                id,
+                serde_json::json!({"input": input, "via": "import"}),
+            )
+        })
+        .collect();
+    w.record_many(created).await?;
+    progress.step("write", creates.len(), writes);
+    let mut changed = Vec::with_capacity(updates.len());
     let now = xietong_core::clock::now_rfc3339();
     let mut regions = Vec::new();
     let mut units = Vec::new();
@@ -885,9 +889,9 @@ pub async fn import_ledger_reporting(
         if before.stage != after.stage {
             moved.push((*id, after.stage.clone()));
         }
-        w.record(Change::updated("project", id, before, after))
-            .await?;
+        changed.push(Change::updated("project", id, before, after));
     }
+    w.record_many(changed).await?;
     insert_regions(&mut w, &regions).await?;
     insert_units(&mut w, &units).await?;
     // A stage changed by import is a stage event dated today, as when changed by hand.
@@ -1445,6 +1449,7 @@ pub async fn import_investment(
         rows: checked.len(),
         ..Default::default()
     };
+    let mut changes = Vec::new();
     for (id, month, amount) in &checked {
         let previous: Option<(i64,)> = sqlx::query_as(
             "SELECT completed_fen FROM investment_reports WHERE project_id = $1 AND month = $2",
@@ -1466,15 +1471,15 @@ pub async fn import_investment(
             &actor.username,
         )
         .await?;
-        w.record(Change::updated(
+        changes.push(Change::updated(
             "investment_report",
             format!("{id}/{month}"),
             serde_json::json!({"completed_fen": previous.map(|(v,)| v)}),
             serde_json::json!({"completed_fen": amount.fen(), "via": "import"}),
-        ))
-        .await?;
+        ));
         outcome.changed += 1;
     }
+    w.record_many(changes).await?;
     if outcome.changed == 0 {
         // Nothing differs from what is stored: no write, no audit record.
         return Ok(outcome);
