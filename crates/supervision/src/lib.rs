@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/1003_evidence.sql"),
     },
+    Migration {
+        version: 1004,
+        name: "task_list_order",
+        sql: include_str!("../migrations/1004_task_list_order.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;
