@@ -35,4 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/public/report-card/{key}", get(card::public))
         .route("/indicators/pairings/{id}", get(pairing::page))
         .route("/indicators/pairings/{id}/report", post(pairing::report))
+        .route(
+            "/indicators/pairings/{id}/activities",
+            post(pairing::record_activity),
+        )
 }

@@ -14,6 +14,7 @@ use xietong_core::web::{AppState, CsrfForm, Ctx};
 use crate::api::{as_of, readable_pairing};
 use crate::periods::Period;
 use crate::rules::Combine;
+use crate::store::activities::{self, ActivityInput};
 use crate::store::values::ValueInput;
 use crate::store::{self, catalogue, rollups, values};
 use crate::units;
@@ -113,8 +114,17 @@ async fn render(
         .into_iter()
         .map(|i| (i.id, i.name_zh))
         .collect();
+    let kinds: Vec<&str> = crate::rules::ACTIVITY_KINDS
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let categories: Vec<&str> = crate::rules::ACTIVITY_KINDS
+        .iter()
+        .flat_map(|k| k.categories().iter().copied())
+        .collect();
     let values = minijinja::context! {
         v => view, lines, can_report, form_error, period => period.key(), saved => q.saved.is_some(), names,
+        kinds, categories,
     };
     Ok((status, ctx.render(s, "indicators/pairing.html", values)?).into_response())
 }
@@ -203,6 +213,43 @@ pub async fn report(
                 &ctx,
                 id,
                 &q,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Records one activity from the pairing page's form; the indicators it feeds move at once.
+pub async fn record_activity(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(mut input): CsrfForm<ActivityInput>,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    input.pairing_id = id;
+    match activities::record(&s.db, actor, &[input], "form").await {
+        Ok(_) => Ok(Redirect::to(&format!("/indicators/pairings/{id}?saved=1")).into_response()),
+        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
+            let p = problem_of(&e);
+            let fields: Vec<String> = p
+                .errors
+                .iter()
+                .map(|f| ctx.lang.pick(&f.message_zh, &f.message_en).to_string())
+                .collect();
+            let message = if fields.is_empty() {
+                ctx.lang.pick(&p.message_zh, &p.message_en).to_string()
+            } else {
+                fields.join("；")
+            };
+            render(
+                &s,
+                &ctx,
+                id,
+                &PageQuery::default(),
                 Some(message),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

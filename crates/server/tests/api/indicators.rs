@@ -679,3 +679,60 @@ async fn a_published_card_is_public(app: TestApp) {
     );
     assert!(html.contains("2022-08-31"));
 }
+
+on_both_engines!(staff_record_an_activity_on_their_pairing_page);
+
+async fn staff_record_an_activity_on_their_pairing_page(app: TestApp) {
+    let own = pairing_id(&app, "500106", "500236").await;
+    let cookie =
+        crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
+    let page = format!("/indicators/pairings/{own}");
+    let csrf = crate::helpers::csrf_on(&app, &cookie, &page).await;
+    let before = card(&app, "YQLQ", "2022-09-30").await;
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let cookie = cookie.clone();
+        let csrf = csrf.clone();
+        async move {
+            let mut form: Vec<(&str, String)> = fields
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect();
+            form.push(("csrf", csrf));
+            app.http
+                .post(app.at(&format!("/indicators/pairings/{own}/activities")))
+                .header("cookie", &cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let print = indicator_fingerprint(&app).await;
+    let bad = post(vec![
+        ("kind", "exchange"),
+        ("category", "teacher"),
+        ("occurred_on", "2022-09-12"),
+        ("title_zh", "沙坪坝教师赴奉节支教"),
+        ("headcount", "六"),
+    ])
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("“六”不是数字"));
+    assert_eq!(
+        indicator_fingerprint(&app).await,
+        print,
+        "a refused form stores nothing"
+    );
+    let ok = post(vec![
+        ("kind", "exchange"),
+        ("category", "teacher"),
+        ("occurred_on", "2022-09-12"),
+        ("title_zh", "沙坪坝教师赴奉节支教"),
+        ("headcount", "6"),
+    ])
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let after = card(&app, "YQLQ", "2022-09-30").await;
+    assert_eq!(total(&after, "TEACHERS") - total(&before, "TEACHERS"), 6);
+}
