@@ -253,6 +253,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A refused form, to show on the form's own page: the message (each field's reason, prefixed
+/// with the field's name when `with_fields`) and the status to answer with. Errors that are not
+/// a refusal of the input (`None`) go on to the error page.
+pub fn form_refusal(
+    ctx: &Ctx,
+    e: &Error,
+    with_fields: bool,
+) -> Option<(String, axum::http::StatusCode)> {
+    if !matches!(e, Error::Invalid(_) | Error::Conflict { .. }) {
+        return None;
+    }
+    let p = problem::problem_of(e);
+    let fields: Vec<String> = p
+        .errors
+        .iter()
+        .map(|f| {
+            let why = ctx.lang.pick(&f.message_zh, &f.message_en);
+            if with_fields {
+                format!("{}：{why}", f.field)
+            } else {
+                why.to_string()
+            }
+        })
+        .collect();
+    let message = if fields.is_empty() {
+        ctx.lang.pick(&p.message_zh, &p.message_en).to_string()
+    } else {
+        fields.join("；")
+    };
+    let status = axum::http::StatusCode::from_u16(p.status)
+        .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    Some((message, status))
+}
+
 pub fn too_large() -> Error {
     Error::BadRequest {
         code: "body_too_large",

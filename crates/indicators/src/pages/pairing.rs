@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use xietong_core::error::{Error, Result};
-use xietong_core::web::problem::problem_of;
-use xietong_core::web::{AppState, CsrfForm, Ctx};
+use xietong_core::web::{form_refusal, AppState, CsrfForm, Ctx};
 
 use crate::api::{as_of, readable_pairing};
 use crate::periods::Period;
@@ -190,35 +189,10 @@ pub async fn report(
             urlencoding::encode(&period)
         ))
         .into_response()),
-        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
-            let p = problem_of(&e);
-            let fields: Vec<String> = p
-                .errors
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}：{}",
-                        f.field,
-                        ctx.lang.pick(&f.message_zh, &f.message_en)
-                    )
-                })
-                .collect();
-            let message = if fields.is_empty() {
-                ctx.lang.pick(&p.message_zh, &p.message_en).to_string()
-            } else {
-                fields.join("；")
-            };
-            render(
-                &s,
-                &ctx,
-                id,
-                &q,
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Err(e) => match form_refusal(&ctx, &e, true) {
+            Some((message, status)) => render(&s, &ctx, id, &q, Some(message), status).await,
+            None => Err(e),
+        },
     }
 }
 
@@ -233,28 +207,11 @@ pub async fn record_activity(
     input.pairing_id = id;
     match activities::record(&s.db, actor, &[input], "form").await {
         Ok(_) => Ok(Redirect::to(&format!("/indicators/pairings/{id}?saved=1")).into_response()),
-        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
-            let p = problem_of(&e);
-            let fields: Vec<String> = p
-                .errors
-                .iter()
-                .map(|f| ctx.lang.pick(&f.message_zh, &f.message_en).to_string())
-                .collect();
-            let message = if fields.is_empty() {
-                ctx.lang.pick(&p.message_zh, &p.message_en).to_string()
-            } else {
-                fields.join("；")
-            };
-            render(
-                &s,
-                &ctx,
-                id,
-                &PageQuery::default(),
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Err(e) => match form_refusal(&ctx, &e, false) {
+            Some((message, status)) => {
+                render(&s, &ctx, id, &PageQuery::default(), Some(message), status).await
+            }
+            None => Err(e),
+        },
     }
 }

@@ -8,7 +8,6 @@ use xietong_core::audit;
 use xietong_core::db::filter::page;
 use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Decision;
-use xietong_core::web::problem::problem_of;
 use xietong_core::web::{AppState, CsrfForm, Ctx};
 
 use crate::api::today;
@@ -157,24 +156,9 @@ pub async fn detail(State(s): State<AppState>, ctx: Ctx, Path(id): Path<i64>) ->
 
 /// Shows a refused form on the task page; other errors become an error page.
 async fn refused(s: &AppState, ctx: &Ctx, id: i64, e: Error) -> Result<Response> {
-    match &e {
-        Error::Invalid(_) | Error::Conflict { .. } => {
-            let p = problem_of(&e);
-            let fields: Vec<String> = p
-                .errors
-                .iter()
-                .map(|f| ctx.lang.pick(&f.message_zh, &f.message_en).to_string())
-                .collect();
-            let message = if fields.is_empty() {
-                ctx.lang.pick(&p.message_zh, &p.message_en).to_string()
-            } else {
-                fields.join("；")
-            };
-            let status = axum::http::StatusCode::from_u16(p.status)
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            render_task(s, ctx, id, Some(message), status).await
-        }
-        _ => Err(e),
+    match xietong_core::web::form_refusal(ctx, &e, false) {
+        Some((message, status)) => render_task(s, ctx, id, Some(message), status).await,
+        None => Err(e),
     }
 }
 
