@@ -223,6 +223,14 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
     let t = Instant::now();
     let frameworks = generate(&db, &sizes, today.year()).await?;
+    // PostgreSQL's autovacuum would gather planner statistics after such a load; SQLite gathers
+    // none unless asked, and the server never asks, so it is left as it runs.
+    if db.backend() == xietong_core::db::Backend::Postgres {
+        sqlx::query("ANALYZE")
+            .execute(db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let mut out = vec![(
         "generated".to_string(),
         format!(
