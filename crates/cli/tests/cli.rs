@@ -25,6 +25,18 @@ async fn database_urls() -> Vec<String> {
     urls
 }
 
+/// Runs `xietong ARGS` against `url` and returns what it printed.
+fn runner(url: &str) -> impl Fn(&[&str]) -> std::process::Output + '_ {
+    move |args| {
+        Command::new(BIN)
+            .args(args)
+            .env("XIETONG_DATABASE_URL", url)
+            .env("XIETONG_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+}
+
 /// A new SQLite database file for one test.
 fn fresh_sqlite(label: &str) -> String {
     let dir = std::env::temp_dir().join("xietong-tests");
@@ -183,14 +195,7 @@ async fn acknowledged_writes_survive_sigkill() {
 #[tokio::test]
 async fn audit_verify_names_tampered_records_and_fails() {
     let url = fresh_sqlite("verify");
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("XIETONG_DATABASE_URL", &url)
-            .env("XIETONG_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = runner(&url);
     assert!(run(&["demo"]).status.success());
     let ok = run(&["audit", "verify"]);
     assert!(
@@ -226,14 +231,7 @@ fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
         "date,kind,name_zh,name_en\n2027-13-01,holiday,元旦,New Year's Day\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("XIETONG_DATABASE_URL", &url)
-            .env("XIETONG_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = runner(&url);
     let refused = run(&["calendar", "load", bad.to_str().unwrap()]);
     assert!(!refused.status.success());
     assert!(
@@ -251,14 +249,7 @@ fn the_calendar_is_loaded_from_a_file_and_bad_files_are_refused() {
 #[test]
 fn the_sweep_command_is_idempotent() {
     let url = fresh_sqlite("sweep");
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("XIETONG_DATABASE_URL", &url)
-            .env("XIETONG_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = runner(&url);
     assert!(run(&["demo"]).status.success());
     let first = run(&["supervision", "sweep"]);
     let second = run(&["supervision", "sweep"]);
@@ -270,14 +261,7 @@ fn the_sweep_command_is_idempotent() {
 #[tokio::test]
 async fn a_sweep_killed_midway_leaves_nothing_half_done() {
     let url = fresh_sqlite("killed_sweep");
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("XIETONG_DATABASE_URL", &url)
-            .env("XIETONG_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = runner(&url);
     assert!(run(&["demo"]).status.success());
     // Enough lagging tasks that the sweep takes a while.
     let db = xietong_core::Db::connect(&url, 1).await.unwrap();
@@ -359,14 +343,7 @@ fn reporting_sheet(path: &std::path::Path, rows: &[(&str, &str, &str)]) {
 #[tokio::test]
 async fn indicators_import_from_the_command_line_is_all_or_nothing_and_idempotent() {
     let url = fresh_sqlite("indicators_import");
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("XIETONG_DATABASE_URL", &url)
-            .env("XIETONG_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = runner(&url);
     assert!(run(&["demo"]).status.success());
     let db = xietong_core::Db::connect(&url, 1).await.unwrap();
     let ids: Vec<(i64,)> = sqlx::query_as("SELECT p.id FROM pairings p JOIN frameworks f ON f.id = p.framework_id WHERE f.key = 'YQLQ' ORDER BY p.id LIMIT 2")

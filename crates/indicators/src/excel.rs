@@ -15,7 +15,7 @@ use crate::store::catalogue::{self, Indicator};
 use crate::store::values::ValueInput;
 use crate::units;
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use xietong_core::web::XLSX;
 
 /// The fixed columns before the indicators.
 pub const LEAD_HEADERS: [&str; 3] = ["结对编号", "结对", "报送期"];

@@ -10,7 +10,7 @@ use xietong_core::error::{Error, FieldError, Msg, Result};
 use crate::store::projects::Project;
 use crate::store::tasks::Task;
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use xietong_core::web::XLSX;
 
 /// Column headers of the monthly-investment template (and of its import).
 pub const INVESTMENT_HEADERS: [&str; 4] = [

@@ -287,6 +287,23 @@ pub fn form_refusal(
     Some((message, status))
 }
 
+/// The media type of an .xlsx workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An .xlsx download named `name`.
+pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, XLSX.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub fn too_large() -> Error {
     Error::BadRequest {
         code: "body_too_large",

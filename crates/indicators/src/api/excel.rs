@@ -3,17 +3,16 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xietong_core::error::{Error, Result};
 use xietong_core::web::problem::Problem;
-use xietong_core::web::{AppState, Ctx};
+use xietong_core::web::{xlsx_response, AppState, Ctx};
 
 use super::{as_of, require_read};
-use crate::excel::{self, XLSX};
+use crate::excel;
 use crate::periods::Period;
 use crate::store::values::{self, WriteSummary};
 
@@ -22,18 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(template))
         .routes(routes!(import))
         .routes(routes!(export_card))
-}
-
-pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    (
-        [
-            (header::CONTENT_TYPE, XLSX.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use xietong_core::web::problem::Problem;
 use xietong_core::web::{AppState, Ctx};
 
 use super::today;
-use crate::excel::{self, XLSX};
+use crate::excel;
 use crate::store::projects::{self, ImportOutcome, ProjectFilter};
 use crate::store::tasks::{self, LedgerOutcome, TaskFilter};
 
@@ -68,18 +68,7 @@ pub fn import_failure(e: Error, bytes: &[u8], headers: &[&str], as_xlsx: bool) -
     e.into_response()
 }
 
-/// An .xlsx download named `name`.
-pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    (
-        [
-            (header::CONTENT_TYPE, XLSX.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
-}
+pub use xietong_core::web::xlsx_response;
 
 /// Walks a paged list from the first page to the last and returns all its rows.
 async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>>
