@@ -75,8 +75,7 @@ async fn reach(conn: &mut AnyConnection, framework_id: i64, month: &str) -> Resu
 /// Adds additive deltas: the month's own amount, and the running total of that month and every
 /// later one through the horizon.
 pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
-    let mut by_framework: BTreeMap<i64, BTreeMap<(i64, i64), BTreeMap<String, i64>>> =
-        BTreeMap::new();
+    let mut by_framework: BTreeMap<i64, Series> = BTreeMap::new();
     for d in deltas {
         *by_framework
             .entry(d.framework_id)
@@ -111,13 +110,16 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
     Ok(())
 }
 
+/// Deltas per series (pairing, indicator), by month.
+type Series = BTreeMap<(i64, i64), BTreeMap<String, i64>>;
+
 /// One increment of a roll-up row: (pairing, indicator, month, own amount, running total).
 type Increment = (i64, i64, String, i64, i64);
 
 /// Spreads each series' deltas over the rows they move: every month from the earliest delta
 /// through the horizon `h` gains the deltas of that month (own) and of all months up to it
 /// (running total). Each row appears once, so one statement can apply them all.
-fn spread(series: &BTreeMap<(i64, i64), BTreeMap<String, i64>>, h: &str) -> Vec<Increment> {
+fn spread(series: &Series, h: &str) -> Vec<Increment> {
     let mut rows = Vec::new();
     for ((p, i), months) in series {
         let Some(first) = months.keys().next() else {
