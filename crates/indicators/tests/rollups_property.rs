@@ -295,7 +295,7 @@ async fn check(db: &Db, n: usize, ops: &[Op], probe: &str) {
             basis_id: None,
         })
         .collect();
-    let all = catalogue::all(&db).await.unwrap();
+    let all = catalogue::all(db).await.unwrap();
     let indicators: Vec<rules::CardIndicator> = indicators
         .into_iter()
         .map(|mut i| {
