@@ -336,7 +336,9 @@ const READ_MONTH: &str = "(SELECT CASE WHEN h.month < $2 THEN h.month ELSE $2 EN
                             FROM indicator_rollup_horizons h WHERE h.framework_id = $1)";
 
 /// Each pairing's running total (or stock) through `month`, for the `wanted` indicators: one
-/// index range, since every series has a row for every month up to the horizon.
+/// index range, since every series has a row for every month up to the horizon. Each pairing's
+/// figures come packed in one row (`indicator:amount,…`): the driver's cost is per row, and a
+/// framework has thousands of series but only hundreds of pairings.
 async fn snapshot(
     db: &Db,
     framework_id: i64,
@@ -347,27 +349,39 @@ async fn snapshot(
     if wanted.is_empty() {
         return Ok(BTreeMap::new());
     }
-    // One pairing's rows are found by key, one indicator at a time; a framework's in one range.
+    let list: Vec<String> = wanted.iter().map(i64::to_string).collect();
     let scope = if only.is_some() {
-        let list: Vec<String> = wanted.iter().map(i64::to_string).collect();
-        format!("pairing_id = $3 AND indicator_id IN ({})", list.join(", "))
+        "pairing_id = $3"
     } else {
-        "framework_id = $1 AND $3 = 0".to_string()
+        "framework_id = $1 AND $3 = 0"
     };
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT pairing_id, indicator_id, cum_amount FROM indicator_rollups
-          WHERE {scope} AND month = {READ_MONTH}"
+    let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT pairing_id, string_agg(CAST(indicator_id AS TEXT) || ':' || CAST(cum_amount AS TEXT), ',')
+           FROM indicator_rollups
+          WHERE {scope} AND indicator_id IN ({}) AND month = {READ_MONTH}
+          GROUP BY pairing_id",
+        list.join(", ")
     ))
     .bind(framework_id)
     .bind(month)
     .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, i, _)| wanted.contains(i))
-        .map(|(p, i, a)| ((p, i), a))
-        .collect())
+    let mut out = BTreeMap::new();
+    for (p, packed) in rows {
+        for item in packed.split(',') {
+            let parsed = item
+                .split_once(':')
+                .and_then(|(i, a)| Some((i.parse::<i64>().ok()?, a.parse::<i64>().ok()?)));
+            let Some((i, a)) = parsed else {
+                return Err(xietong_core::error::Error::Internal(format!(
+                    "a packed roll-up figure did not parse: {item}"
+                )));
+            };
+            out.insert((p, i), a);
+        }
+    }
+    Ok(out)
 }
 
 /// What the card needs of a day it only compares with (a year earlier): each indicator's
