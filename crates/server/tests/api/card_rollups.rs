@@ -33,6 +33,47 @@ async fn check(app: &TestApp, step: &str) {
     .await
     .unwrap();
     assert!(!pairs.is_empty());
+    // The task list's totals by framework, year and status come from the same counters.
+    for (framework, year) in &pairs {
+        for status in [
+            "not_started",
+            "on_track",
+            "at_risk",
+            "overdue",
+            "done_claimed",
+            "closed",
+            "dropped",
+        ] {
+            let filter = tasks::TaskFilter {
+                framework: Some(*framework),
+                status: Some(status.into()),
+                ..Default::default()
+            };
+            let (_, total) = tasks::list(&app.db, &filter, None).await.unwrap();
+            let by_year = tasks::TaskFilter {
+                year: Some(*year),
+                ..filter.clone()
+            };
+            let (_, with_year) = tasks::list(&app.db, &by_year, Some(&[*framework]))
+                .await
+                .unwrap();
+            let counts: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN year = $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
+                   FROM tasks WHERE framework_id = $1 AND status = $2",
+            )
+            .bind(framework)
+            .bind(status)
+            .bind(year)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+            assert_eq!(
+                (total, with_year),
+                counts[0],
+                "after {step}: task list totals of framework {framework}, {status}"
+            );
+        }
+    }
     let today = today();
     for (framework, year) in pairs {
         let y = year as i32;

@@ -300,8 +300,11 @@ pub async fn list(db: &Db, f: &TaskFilter, visible: Option<&[i64]>) -> Result<(V
     }
     let (limit, offset) = page(f.limit, f.offset);
     let n = w.next_placeholder();
+    // The page's ids first (read from the index in deadline order, without visiting the rows
+    // skipped), then those rows with their lead's name.
     let sql = format!(
-        "{SELECT} {} ORDER BY t.deadline, t.id LIMIT ${n} OFFSET ${}",
+        "{SELECT} WHERE t.id IN (SELECT t.id FROM tasks t {} ORDER BY t.deadline, t.id LIMIT ${n} OFFSET ${})
+          ORDER BY t.deadline, t.id",
         w.sql(),
         n + 1
     );
@@ -311,11 +314,15 @@ pub async fn list(db: &Db, f: &TaskFilter, visible: Option<&[i64]>) -> Result<(V
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
+    // Filtered by framework, year, area and status only, the total is the sum of the report
+    // card's counters (kept exact in every writing transaction) instead of a count of rows.
+    let counted = if f.unit.is_none() && f.due.as_deref().unwrap_or("").is_empty() && q.is_empty() {
+        "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM card_task_counts t"
+    } else {
+        "SELECT COUNT(*) FROM tasks t"
+    };
     let (total,): (i64,) = w
-        .bind_as(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM tasks t {}",
-            w.sql()
-        )))
+        .bind_as(sqlx::query_as(&format!("{counted} {}", w.sql())))
         .fetch_one(db.pool())
         .await?;
     Ok((rows, total))
