@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "history_indexes",
         sql: include_str!("../migrations/2001_history_indexes.sql"),
     },
+    Migration {
+        version: 2002,
+        name: "dense_rollups",
+        sql: include_str!("../migrations/2002_dense_rollups.sql"),
+    },
 ];
 
 /// Today in Asia/Shanghai: periods and activity dates are China's calendar days.

@@ -101,6 +101,47 @@ pub fn month_key(d: Date) -> String {
     format!("{:04}-{:02}", d.year(), u8::from(d.month()))
 }
 
+/// The month after a `YYYY-MM` key (keys the store made; a malformed one is returned as is).
+pub fn next_month(key: &str) -> String {
+    shift_month(key, 1)
+}
+
+/// The month before a `YYYY-MM` key.
+pub fn prev_month(key: &str) -> String {
+    shift_month(key, -1)
+}
+
+fn shift_month(key: &str, by: i32) -> String {
+    let parsed = key
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<i32>().ok()?)));
+    match parsed {
+        Some((y, m)) => {
+            let index = y * 12 + (m - 1) + by;
+            format!(
+                "{:04}-{:02}",
+                index.div_euclid(12),
+                index.rem_euclid(12) + 1
+            )
+        }
+        None => key.to_string(),
+    }
+}
+
+/// Every month key from `from` through `to`, inclusive (empty when `from` is later).
+pub fn months_through(from: &str, to: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut m = from.to_string();
+    while m.as_str() <= to {
+        let next = next_month(&m);
+        if next == m {
+            break;
+        }
+        out.push(std::mem::replace(&mut m, next));
+    }
+    out
+}
+
 fn first_day(y: i32, m: u8) -> Option<Date> {
     Date::from_calendar_date(y, Month::try_from(m).ok()?, 1).ok()
 }
@@ -121,6 +162,19 @@ pub fn year_before(d: Date) -> Date {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn months_step_across_years() {
+        assert_eq!(next_month("2022-12"), "2023-01");
+        assert_eq!(prev_month("2023-01"), "2022-12");
+        assert_eq!(prev_month("2022-08"), "2022-07");
+        assert_eq!(
+            months_through("2022-11", "2023-02"),
+            ["2022-11", "2022-12", "2023-01", "2023-02"]
+        );
+        assert!(months_through("2023-02", "2022-11").is_empty());
+        assert_eq!(months_through("2022-05", "2022-05"), ["2022-05"]);
+    }
 
     #[test]
     fn periods_parse_to_their_days() {

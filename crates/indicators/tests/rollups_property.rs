@@ -51,7 +51,14 @@ fn period() -> impl Strategy<Value = String> {
 }
 
 fn day() -> impl Strategy<Value = String> {
-    (2021i32..2023, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}"))
+    prop_oneof![
+        (2021i32..2023, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        // A month's last day: the card then reads that month's roll-ups alone.
+        (2021i32..2023, 1u8..13).prop_map(|(y, m)| {
+            let month = time::Month::try_from(m).unwrap();
+            format!("{y}-{m:02}-{:02}", month.length(y))
+        }),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -71,7 +78,34 @@ async fn fresh() -> Db {
         dir.join(format!("rollups_{:016x}.db", rand_u64()))
             .display()
     );
-    let db = Db::connect(&url, 2).await.unwrap();
+    prepared(&url).await
+}
+
+/// The PostgreSQL server the tests use (`scripts/test` sets it), if any.
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("XIETONG_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A new database on the test PostgreSQL server.
+async fn fresh_postgres(admin_url: &str) -> Db {
+    let admin = Db::connect(admin_url, 1).await.unwrap();
+    let name = format!("xt_rollups_{:016x}", rand_u64());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    admin.close().await;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap();
+    prepared(&format!("{base}/{name}")).await
+}
+
+async fn prepared(url: &str) -> Db {
+    let db = Db::connect(url, 2).await.unwrap();
     xietong_core::db::migrate::run(
         &db,
         &[
@@ -232,6 +266,66 @@ async fn naive_as_of(db: &Db, fid: i64, day: &str) -> BTreeMap<(i64, i64), i64> 
     out
 }
 
+/// Runs the operations on a fresh framework of `db` and checks the roll-ups, the as-of reading
+/// and the card against their from-scratch counterparts.
+async fn check(db: &Db, n: usize, ops: &[Op], probe: &str) {
+    let (fid, pairings) = framework(db, n).await;
+    run(db, fid, &pairings, ops).await;
+    let stored = rollups::stored(db, fid).await.unwrap();
+    let expected = rollups::recompute(db, fid).await.unwrap();
+    assert_eq!(stored, expected, "after {ops:?}");
+    let date = xietong_core::domain::text::date("d", probe).unwrap();
+    let mut fast = rollups::as_of(db, fid, date).await.unwrap();
+    fast.retain(|_, v| *v != 0);
+    let mut naive = naive_as_of(db, fid, probe).await;
+    naive.retain(|_, v| *v != 0);
+    assert_eq!(fast, naive, "as of {probe} after {ops:?}");
+    // The card's totals, and its totals a year earlier (added up by the database), equal
+    // the naive reading folded by the pure rule.
+    let card = xietong_indicators::store::card::build(db, fid, date)
+        .await
+        .unwrap();
+    let indicators: Vec<rules::CardIndicator> = card
+        .indicators
+        .iter()
+        .map(|l| rules::CardIndicator {
+            id: l.id,
+            code: l.code.clone(),
+            combine: Combine::parse(&l.combine).unwrap(),
+            basis_id: None,
+        })
+        .collect();
+    let all = catalogue::all(db).await.unwrap();
+    let indicators: Vec<rules::CardIndicator> = indicators
+        .into_iter()
+        .map(|mut i| {
+            let entry = all.iter().find(|x| x.id == i.id).unwrap();
+            i.basis_id = entry
+                .basis_code
+                .as_ref()
+                .and_then(|b| all.iter().find(|x| &x.code == b))
+                .map(|x| x.id);
+            i
+        })
+        .collect();
+    let earlier = xietong_indicators::periods::year_before(date);
+    let then = naive_as_of(db, fid, &earlier.to_string()).await;
+    let expected_then = rules::framework_totals(&indicators, &pairings, &then);
+    let expected_now = rules::framework_totals(&indicators, &pairings, &naive);
+    for line in &card.indicators {
+        assert_eq!(
+            line.total, expected_now[&line.id],
+            "{} now, after {ops:?}",
+            line.code
+        );
+        assert_eq!(
+            line.last_year, expected_then[&line.id],
+            "{} a year before {probe}, after {ops:?}",
+            line.code
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
@@ -240,40 +334,26 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let db = fresh().await;
-            let (fid, pairings) = framework(&db, 1).await;
-            run(&db, fid, &pairings, &ops).await;
-            let stored = rollups::stored(&db, fid).await.unwrap();
-            let expected = rollups::recompute(&db, fid).await.unwrap();
-            assert_eq!(stored, expected, "after {ops:?}");
-            let date = xietong_core::domain::text::date("d", &probe).unwrap();
-            let mut fast = rollups::as_of(&db, fid, date).await.unwrap();
-            fast.retain(|_, v| *v != 0);
-            let mut naive = naive_as_of(&db, fid, &probe).await;
-            naive.retain(|_, v| *v != 0);
-            assert_eq!(fast, naive, "as of {probe} after {ops:?}");
-            // The card's totals, and its totals a year earlier (added up by the database), equal
-            // the naive reading folded by the pure rule.
-            let card = xietong_indicators::store::card::build(&db, fid, date).await.unwrap();
-            let indicators: Vec<rules::CardIndicator> = card.indicators.iter().map(|l| rules::CardIndicator {
-                id: l.id,
-                code: l.code.clone(),
-                combine: Combine::parse(&l.combine).unwrap(),
-                basis_id: None,
-            }).collect();
-            let all = catalogue::all(&db).await.unwrap();
-            let indicators: Vec<rules::CardIndicator> = indicators.into_iter().map(|mut i| {
-                let entry = all.iter().find(|x| x.id == i.id).unwrap();
-                i.basis_id = entry.basis_code.as_ref().and_then(|b| all.iter().find(|x| &x.code == b)).map(|x| x.id);
-                i
-            }).collect();
-            let earlier = xietong_indicators::periods::year_before(date);
-            let then = naive_as_of(&db, fid, &earlier.to_string()).await;
-            let expected_then = rules::framework_totals(&indicators, &pairings, &then);
-            let expected_now = rules::framework_totals(&indicators, &pairings, &naive);
-            for line in &card.indicators {
-                assert_eq!(line.total, expected_now[&line.id], "{} now, after {ops:?}", line.code);
-                assert_eq!(line.last_year, expected_then[&line.id], "{} a year before {probe}, after {ops:?}", line.code);
-            }
+            check(&db, 1, &ops, &probe).await;
+            db.close().await;
+        });
+    }
+}
+
+proptest! {
+    // Fewer cases: each makes a database on the server.
+    #![proptest_config(ProptestConfig { cases: 8, .. ProptestConfig::default() })]
+
+    #[test]
+    fn maintained_rollups_equal_a_recomputation_on_postgres(ops in proptest::collection::vec(op(), 1..30), probe in day()) {
+        let Some(admin) = postgres_admin_url() else {
+            eprintln!("XIETONG_TEST_POSTGRES_URL is not set: the PostgreSQL run of this test did not happen (scripts/test sets it)");
+            return Ok(());
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let db = fresh_postgres(&admin).await;
+            check(&db, 1, &ops, &probe).await;
             db.close().await;
         });
     }

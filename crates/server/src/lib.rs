@@ -61,6 +61,7 @@ pub async fn prepare_database(settings: &Settings) -> Result<Db> {
     xietong_core::registry::regions::seed(&db).await?;
     xietong_core::calendar::store::seed(&db).await?;
     xietong_indicators::store::catalogue::seed(&db).await?;
+    xietong_indicators::store::rollups::ensure_dense(&db).await?;
     Ok(db)
 }
 

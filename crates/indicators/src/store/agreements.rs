@@ -226,26 +226,42 @@ pub async fn of_pairing(db: &Db, pairing_id: i64) -> Result<Vec<Agreement>> {
 }
 
 /// Targets of a framework's pairings for a year.
-pub async fn targets(db: &Db, framework_id: i64, year: i64) -> Result<Vec<Target>> {
+/// The year's targets of a framework's pairings, or of `only` that one.
+pub async fn targets(
+    db: &Db,
+    framework_id: i64,
+    year: i64,
+    only: Option<i64>,
+) -> Result<Vec<Target>> {
     Ok(sqlx::query_as(
         "SELECT t.pairing_id, t.year, t.indicator_id, i.code AS indicator_code, t.amount
            FROM indicator_targets t JOIN pairings p ON p.id = t.pairing_id JOIN indicators i ON i.id = t.indicator_id
-          WHERE p.framework_id = $1 AND t.year = $2",
+          WHERE p.framework_id = $1 AND t.year = $2 AND ($3 = 0 OR t.pairing_id = $3)",
     )
     .bind(framework_id)
     .bind(year)
+    .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?)
 }
 
-/// Pairings of a framework with an annual agreement for `year` signed by `day`.
-pub async fn pairs_signed(db: &Db, framework_id: i64, year: i64, day: &str) -> Result<Vec<i64>> {
+/// Pairings of a framework (or `only` that one) with an annual agreement for `year` signed by
+/// `day`.
+pub async fn pairs_signed(
+    db: &Db,
+    framework_id: i64,
+    year: i64,
+    day: &str,
+    only: Option<i64>,
+) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT DISTINCT pairing_id FROM agreements WHERE framework_id = $1 AND kind = 'annual' AND year = $2 AND signed_on <= $3 AND pairing_id IS NOT NULL",
+        "SELECT DISTINCT pairing_id FROM agreements WHERE framework_id = $1 AND kind = 'annual' AND year = $2 AND signed_on <= $3 AND pairing_id IS NOT NULL
+            AND ($4 = 0 OR pairing_id = $4)",
     )
     .bind(framework_id)
     .bind(year)
     .bind(day)
+    .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())

@@ -122,10 +122,13 @@ async fn build_within(
             basis_id: i.basis_code.as_deref().and_then(id_of),
         })
         .collect();
-    let mut pairings = pairings_of(db, framework_id).await?;
-    if let Some(o) = only {
-        pairings.retain(|id, _| *id == o);
-    }
+    let pairings = match only {
+        Some(o) => {
+            let p = super::pairing(db, o).await?;
+            BTreeMap::from([(p.id, p)])
+        }
+        None => pairings_of(db, framework_id).await?,
+    };
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
     let now = rollups::as_of_within(db, framework_id, only, as_of).await?;
     let then = last_year_totals(
@@ -140,13 +143,13 @@ async fn build_within(
     let totals = rules::framework_totals(&card_indicators, &pairing_ids, &now);
     let last_year = then;
     let year = i64::from(as_of.year());
-    let targets = agreements::targets(db, framework_id, year).await?;
+    let targets = agreements::targets(db, framework_id, year, only).await?;
     let target_of: BTreeMap<(i64, i64), i64> = targets
         .iter()
         .map(|t| ((t.pairing_id, t.indicator_id), t.amount))
         .collect();
     let day = as_of.to_string();
-    let signed = agreements::pairs_signed(db, framework_id, year, &day).await?;
+    let signed = agreements::pairs_signed(db, framework_id, year, &day, only).await?;
     let published = is_published(db, framework_id, &day).await?;
 
     let lines = indicators

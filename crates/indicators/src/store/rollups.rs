@@ -3,14 +3,14 @@
 //! latest value). A report card as of any date reads one row per pairing and indicator plus the
 //! few raw records of the as-of month — never the whole history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::AnyConnection;
 use time::Date;
 use xietong_core::error::Result;
 use xietong_core::Db;
 
-use crate::periods::month_key;
+use crate::periods::{month_key, months_through, next_month, prev_month};
 use crate::rules::{self, ActivityKind, Combine, Measures};
 
 /// A change to one pairing's indicator in one month.
@@ -23,43 +23,131 @@ pub struct Delta {
     pub amount: i64,
 }
 
-/// Adds additive deltas: upserts each month's row and carries the change into later months.
+/// The framework's horizon: the latest month its series reach (none before its first figure).
+pub async fn horizon(conn: &mut AnyConnection, framework_id: i64) -> Result<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT month FROM indicator_rollup_horizons WHERE framework_id = $1")
+            .bind(framework_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Moves the framework's horizon to `month` when that is later, carrying every series forward
+/// (a month without figures keeps the running total), and returns the horizon. Writers of one
+/// framework queue on the horizon row, so two never extend it at once.
+async fn reach(conn: &mut AnyConnection, framework_id: i64, month: &str) -> Result<String> {
+    sqlx::query("INSERT INTO indicator_rollup_horizons (framework_id, month) VALUES ($1, $2) ON CONFLICT (framework_id) DO NOTHING")
+        .bind(framework_id)
+        .bind(month)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE indicator_rollup_horizons SET month = month WHERE framework_id = $1")
+        .bind(framework_id)
+        .execute(&mut *conn)
+        .await?;
+    let current = horizon(conn, framework_id)
+        .await?
+        .unwrap_or_else(|| month.to_string());
+    if current.as_str() >= month {
+        return Ok(current);
+    }
+    for k in months_through(&next_month(&current), month) {
+        sqlx::query(
+            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
+             SELECT pairing_id, indicator_id, $2, framework_id, 0, cum_amount FROM indicator_rollups
+              WHERE framework_id = $1 AND month = $3",
+        )
+        .bind(framework_id)
+        .bind(&k)
+        .bind(&current)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE indicator_rollup_horizons SET month = $2 WHERE framework_id = $1")
+        .bind(framework_id)
+        .bind(month)
+        .execute(&mut *conn)
+        .await?;
+    Ok(month.to_string())
+}
+
+/// Adds additive deltas: the month's own amount, and the running total of that month and every
+/// later one through the horizon.
 pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
-    let mut merged: BTreeMap<(i64, i64, String), (i64, i64)> = BTreeMap::new();
+    let mut by_framework: BTreeMap<i64, Series> = BTreeMap::new();
     for d in deltas {
-        let e = merged
-            .entry((d.pairing_id, d.indicator_id, d.month.clone()))
-            .or_insert((d.framework_id, 0));
-        e.1 += d.amount;
+        *by_framework
+            .entry(d.framework_id)
+            .or_default()
+            .entry((d.pairing_id, d.indicator_id))
+            .or_default()
+            .entry(d.month.clone())
+            .or_insert(0) += d.amount;
     }
-    merged.retain(|_, (_, a)| *a != 0);
-    // Rounds in which each pairing–indicator appears once, earliest month first: a row's running
-    // total then never depends on a row written by the same statement.
-    let mut rounds: Vec<Vec<Row>> = Vec::new();
-    let mut seen: BTreeMap<(i64, i64), usize> = BTreeMap::new();
-    for (key, value) in merged {
-        let n = seen.entry((key.0, key.1)).or_insert(0);
-        if rounds.len() <= *n {
-            rounds.push(Vec::new());
+    for (framework_id, mut series) in by_framework {
+        for months in series.values_mut() {
+            months.retain(|_, a| *a != 0);
         }
-        rounds[*n].push((key, value));
-        *n += 1;
-    }
-    for round in rounds {
-        apply_round(conn, round).await?;
+        series.retain(|_, months| !months.is_empty());
+        let Some(latest) = series
+            .values()
+            .filter_map(|months| months.keys().next_back())
+            .max()
+            .cloned()
+        else {
+            continue;
+        };
+        let h = reach(conn, framework_id, &latest).await?;
+        let rows = spread(&series, &h);
+        upsert_increments(conn, framework_id, &rows).await?;
+        for (key, months) in &series {
+            if months.values().any(|a| *a < 0) {
+                trim(conn, key.0, key.1).await?;
+            }
+        }
     }
     Ok(())
 }
 
-type Row = ((i64, i64, String), (i64, i64));
+/// Deltas per series (pairing, indicator), by month.
+type Series = BTreeMap<(i64, i64), BTreeMap<String, i64>>;
 
-async fn apply_round(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<()> {
+/// One increment of a roll-up row: (pairing, indicator, month, own amount, running total).
+type Increment = (i64, i64, String, i64, i64);
+
+/// Spreads each series' deltas over the rows they move: every month from the earliest delta
+/// through the horizon `h` gains the deltas of that month (own) and of all months up to it
+/// (running total). Each row appears once, so one statement can apply them all.
+fn spread(series: &Series, h: &str) -> Vec<Increment> {
+    let mut rows = Vec::new();
+    for ((p, i), months) in series {
+        let Some(first) = months.keys().next() else {
+            continue;
+        };
+        let mut cum = 0;
+        for m in months_through(first, h) {
+            let own = months.get(&m).copied().unwrap_or(0);
+            cum += own;
+            rows.push((*p, *i, m, own, cum));
+        }
+    }
+    rows
+}
+
+/// Applies increments: a row that does not exist yet lies before its series' first figure (or
+/// the series is new), where the running total was nothing, so it starts from the increment.
+async fn upsert_increments(
+    conn: &mut AnyConnection,
+    framework_id: i64,
+    rows: &[Increment],
+) -> Result<()> {
     for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let b = i * 5;
+                let b = i * 5 + 1;
                 format!(
-                    "(${}, ${}, ${}, ${}, ${})",
+                    "(${}, ${}, ${}, $1, ${}, ${})",
                     b + 1,
                     b + 2,
                     b + 3,
@@ -68,64 +156,40 @@ async fn apply_round(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<()> {
                 )
             })
             .collect();
-        // VALUES columns are named column1… on both engines.
         let sql = format!(
             "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
-             SELECT v.column1, v.column2, v.column3, v.column4, v.column5,
-                    v.column5 + COALESCE((SELECT r.cum_amount FROM indicator_rollups r
-                                           WHERE r.pairing_id = v.column1 AND r.indicator_id = v.column2 AND r.month < v.column3
-                                           ORDER BY r.month DESC LIMIT 1), 0)
-               FROM (VALUES {}) AS v WHERE 1 = 1
+             VALUES {}
              ON CONFLICT (pairing_id, indicator_id, month) DO UPDATE
                 SET own_amount = indicator_rollups.own_amount + excluded.own_amount,
-                    cum_amount = indicator_rollups.cum_amount + excluded.own_amount",
+                    cum_amount = indicator_rollups.cum_amount + excluded.cum_amount",
             values.join(", ")
         );
-        let mut q = sqlx::query(&sql);
-        for ((p, i, m), (f, a)) in chunk {
-            q = q.bind(*p).bind(*i).bind(m.clone()).bind(*f).bind(*a);
+        let mut q = sqlx::query(&sql).bind(framework_id);
+        for (p, i, m, own, cum) in chunk {
+            q = q.bind(*p).bind(*i).bind(m.clone()).bind(*own).bind(*cum);
         }
         q.execute(&mut *conn).await?;
-    }
-    // Later months carry the change in their running totals; usually there are none, because
-    // figures arrive for the latest month.
-    let earliest = rows
-        .iter()
-        .map(|((_, _, m), _)| m.as_str())
-        .min()
-        .unwrap_or("");
-    let (later,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM indicator_rollups WHERE framework_id = $1 AND month > $2",
-    )
-    .bind(rows[0].1 .0)
-    .bind(earliest)
-    .fetch_one(&mut *conn)
-    .await?;
-    let frameworks: std::collections::BTreeSet<i64> = rows.iter().map(|(_, (f, _))| *f).collect();
-    if later > 0 || frameworks.len() > 1 {
-        for ((p, i, m), (_, a)) in &rows {
-            sqlx::query("UPDATE indicator_rollups SET cum_amount = cum_amount + $1 WHERE pairing_id = $2 AND indicator_id = $3 AND month > $4")
-                .bind(*a)
-                .bind(*p)
-                .bind(*i)
-                .bind(m)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    // A month whose records cancelled out keeps no row, so roll-ups equal a recomputation.
-    for ((p, i, m), _) in rows.iter().filter(|(_, (_, a))| *a < 0) {
-        sqlx::query("DELETE FROM indicator_rollups WHERE pairing_id = $1 AND indicator_id = $2 AND month = $3 AND own_amount = 0")
-            .bind(*p)
-            .bind(*i)
-            .bind(m)
-            .execute(&mut *conn)
-            .await?;
     }
     Ok(())
 }
 
-/// Recomputes a stock indicator's month row from its values: the month's latest value stands.
+/// A series starts at its first month with an amount: leading months a deletion emptied go.
+async fn trim(conn: &mut AnyConnection, pairing_id: i64, indicator_id: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM indicator_rollups WHERE pairing_id = $1 AND indicator_id = $2
+            AND month < COALESCE((SELECT MIN(r.month) FROM indicator_rollups r
+                                   WHERE r.pairing_id = $1 AND r.indicator_id = $2 AND r.own_amount <> 0), '9999-99')",
+    )
+    .bind(pairing_id)
+    .bind(indicator_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes a stock indicator from `month` on after its values there changed: the month's
+/// latest value stands, or else the month before carries on, up to the next month with a value
+/// of its own; with neither, the series does not reach those months.
 pub async fn restock(
     conn: &mut AnyConnection,
     framework_id: i64,
@@ -133,14 +197,7 @@ pub async fn restock(
     indicator_id: i64,
     month: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "DELETE FROM indicator_rollups WHERE pairing_id = $1 AND indicator_id = $2 AND month = $3",
-    )
-    .bind(pairing_id)
-    .bind(indicator_id)
-    .bind(month)
-    .execute(&mut *conn)
-    .await?;
+    let h = reach(conn, framework_id, month).await?;
     let latest: Option<(i64,)> = sqlx::query_as(
         "SELECT amount FROM indicator_values WHERE pairing_id = $1 AND indicator_id = $2 AND month = $3 AND status = 'current'
           ORDER BY period_end DESC, id DESC LIMIT 1",
@@ -150,15 +207,60 @@ pub async fn restock(
     .bind(month)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((amount,)) = latest {
-        sqlx::query("INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount) VALUES ($1, $2, $3, $4, $5, $5)")
+    let before: Option<(i64,)> = sqlx::query_as(
+        "SELECT cum_amount FROM indicator_rollups WHERE pairing_id = $1 AND indicator_id = $2 AND month = $3",
+    )
+    .bind(pairing_id)
+    .bind(indicator_id)
+    .bind(prev_month(month))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (next,): (Option<String>,) = sqlx::query_as(
+        "SELECT MIN(month) FROM indicator_values WHERE pairing_id = $1 AND indicator_id = $2 AND month > $3 AND status = 'current'",
+    )
+    .bind(pairing_id)
+    .bind(indicator_id)
+    .bind(month)
+    .fetch_one(&mut *conn)
+    .await?;
+    let end = next.map(|n| prev_month(&n)).unwrap_or(h);
+    let Some(stands) = latest.map(|r| r.0).or(before.map(|r| r.0)) else {
+        sqlx::query("DELETE FROM indicator_rollups WHERE pairing_id = $1 AND indicator_id = $2 AND month >= $3 AND month <= $4")
             .bind(pairing_id)
             .bind(indicator_id)
             .bind(month)
-            .bind(framework_id)
-            .bind(amount)
+            .bind(&end)
             .execute(&mut *conn)
             .await?;
+        return Ok(());
+    };
+    let own = latest.map(|r| r.0).unwrap_or(0);
+    let months = months_through(month, &end);
+    for chunk in months.chunks(xietong_core::db::rows_per_statement(2)) {
+        let values: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                // Amounts are integers held here, so the month's own one is written inline.
+                let own = if m.as_str() == month { own } else { 0 };
+                format!("($1, $2, ${}, $3, {own}, $4)", i + 5)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
+             VALUES {} ON CONFLICT (pairing_id, indicator_id, month) DO UPDATE
+                SET own_amount = excluded.own_amount, cum_amount = excluded.cum_amount",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(pairing_id)
+            .bind(indicator_id)
+            .bind(framework_id)
+            .bind(stands);
+        for m in chunk {
+            q = q.bind(m.clone());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -195,9 +297,77 @@ pub async fn as_of_within(
     date: Date,
 ) -> Result<BTreeMap<(i64, i64), i64>> {
     let (combine, ids) = combines(db).await?;
-    let mut out = lookups(db, framework_id, only, date, None).await?;
-    add_month_so_far(db, framework_id, only, date, &combine, &ids, &mut out).await?;
+    let wanted = reported(db, framework_id).await?;
+    let (month, partial) = settled_month(date);
+    let mut out = snapshot(db, framework_id, only, &month, &wanted).await?;
+    if partial {
+        add_month_so_far(db, framework_id, only, date, &combine, &ids, &mut out).await?;
+    }
     Ok(out)
+}
+
+/// The month through which the roll-ups hold everything up to `date`, and whether the records
+/// of `date`'s own month up to that day must still be added (not on a month's last day).
+fn settled_month(date: Date) -> (String, bool) {
+    let month = month_key(date);
+    match date.next_day() {
+        Some(next) if next.month() == date.month() => (prev_month(&month), true),
+        _ => (month, false),
+    }
+}
+
+/// The indicators a framework's card reads: its list and the bases of its counts of pairs.
+async fn reported(db: &Db, framework_id: i64) -> Result<BTreeSet<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT i.id FROM indicators i
+          WHERE i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
+             OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
+                            WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL)",
+    )
+    .bind(framework_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The month the roll-ups are read at for `month`: no later than the framework's horizon, where
+/// every series still stands as it did at its last figure.
+const READ_MONTH: &str = "(SELECT CASE WHEN h.month < $2 THEN h.month ELSE $2 END
+                            FROM indicator_rollup_horizons h WHERE h.framework_id = $1)";
+
+/// Each pairing's running total (or stock) through `month`, for the `wanted` indicators: one
+/// index range, since every series has a row for every month up to the horizon.
+async fn snapshot(
+    db: &Db,
+    framework_id: i64,
+    only: Option<i64>,
+    month: &str,
+    wanted: &BTreeSet<i64>,
+) -> Result<BTreeMap<(i64, i64), i64>> {
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    // One pairing's rows are found by key, one indicator at a time; a framework's in one range.
+    let scope = if only.is_some() {
+        let list: Vec<String> = wanted.iter().map(i64::to_string).collect();
+        format!("pairing_id = $3 AND indicator_id IN ({})", list.join(", "))
+    } else {
+        "framework_id = $1 AND $3 = 0".to_string()
+    };
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT pairing_id, indicator_id, cum_amount FROM indicator_rollups
+          WHERE {scope} AND month = {READ_MONTH}"
+    ))
+    .bind(framework_id)
+    .bind(month)
+    .bind(only.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, i, _)| wanted.contains(i))
+        .map(|(p, i, a)| ((p, i), a))
+        .collect())
 }
 
 /// What the card needs of a day it only compares with (a year earlier): each indicator's
@@ -215,20 +385,24 @@ pub async fn totals_as_of(
     per_pairing_ids: &[i64],
 ) -> Result<Totals> {
     let (combine, ids) = combines(db).await?;
+    let (month, partial) = settled_month(date);
     let mut month_so_far = BTreeMap::new();
-    add_month_so_far(
-        db,
-        framework_id,
-        None,
-        date,
-        &combine,
-        &ids,
-        &mut month_so_far,
-    )
-    .await?;
-    let mut per_pairing = lookups(db, framework_id, None, date, Some(per_pairing_ids)).await?;
+    if partial {
+        add_month_so_far(
+            db,
+            framework_id,
+            None,
+            date,
+            &combine,
+            &ids,
+            &mut month_so_far,
+        )
+        .await?;
+    }
+    let wanted: BTreeSet<i64> = per_pairing_ids.iter().copied().collect();
+    let mut per_pairing = snapshot(db, framework_id, None, &month, &wanted).await?;
     for ((p, i), a) in &month_so_far {
-        if per_pairing_ids.contains(i) {
+        if wanted.contains(i) {
             match combine.get(i) {
                 Some(Combine::Latest) => {
                     per_pairing.insert((*p, *i), *a);
@@ -246,68 +420,23 @@ pub async fn totals_as_of(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(&format!(
-        "SELECT i.id, CAST(SUM((SELECT r.cum_amount FROM indicator_rollups r
-                                 WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
-                                 ORDER BY r.month DESC LIMIT 1)) AS BIGINT)
-           FROM pairings p CROSS JOIN indicators i
-          WHERE p.framework_id = $1 AND i.id NOT IN ({list})
-            AND i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
-          GROUP BY i.id"
+    let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT indicator_id, CAST(SUM(cum_amount) AS BIGINT) FROM indicator_rollups
+          WHERE framework_id = $1 AND month = {READ_MONTH} AND indicator_id NOT IN ({list})
+            AND indicator_id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
+          GROUP BY indicator_id"
     ))
     .bind(framework_id)
-    .bind(month_key(date))
+    .bind(&month)
     .fetch_all(db.pool())
     .await?;
-    let mut sums: BTreeMap<i64, i64> = rows.into_iter().map(|(i, a)| (i, a.unwrap_or(0))).collect();
+    let mut sums: BTreeMap<i64, i64> = rows.into_iter().collect();
     for ((_, i), a) in month_so_far {
-        if !per_pairing_ids.contains(&i) {
+        if !wanted.contains(&i) {
             *sums.entry(i).or_insert(0) += a;
         }
     }
     Ok(Totals { sums, per_pairing })
-}
-
-/// Each pairing's running total (or stock) through the month before `date`'s, read from the
-/// roll-ups: one index lookup per pairing and indicator. `indicators` narrows the indicators
-/// (default: the framework's list and the bases of its counts of pairs).
-async fn lookups(
-    db: &Db,
-    framework_id: i64,
-    only: Option<i64>,
-    date: Date,
-    indicators: Option<&[i64]>,
-) -> Result<BTreeMap<(i64, i64), i64>> {
-    let pairings = if only.is_some() {
-        "p.id = $3"
-    } else {
-        "p.framework_id = $1 AND $3 = 0"
-    };
-    let wanted = match indicators {
-        Some([]) => return Ok(BTreeMap::new()),
-        Some(list) => format!("i.id IN ({})", list.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
-        None => "(i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
-                 OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
-                                WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL))"
-            .to_string(),
-    };
-    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
-        "SELECT p.id, i.id,
-                (SELECT r.cum_amount FROM indicator_rollups r
-                  WHERE r.pairing_id = p.id AND r.indicator_id = i.id AND r.month < $2
-                  ORDER BY r.month DESC LIMIT 1)
-           FROM pairings p CROSS JOIN indicators i
-          WHERE {pairings} AND $1 = $1 AND {wanted}"
-    ))
-    .bind(framework_id)
-    .bind(month_key(date))
-    .bind(only.unwrap_or(0))
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(p, i, a)| a.map(|a| ((p, i), a)))
-        .collect())
 }
 
 /// Adds the records of `date`'s own month up to that day, grouped in SQL (contributions are
@@ -497,23 +626,114 @@ pub async fn recompute(db: &Db, framework_id: i64) -> Result<Table> {
             }
         }
     }
-    let mut table = Table::new();
-    let mut running: BTreeMap<(i64, i64), i64> = BTreeMap::new();
-    for ((p, i, m), amount) in own {
-        let stock = combine.get(&i) == Some(&Combine::Latest);
-        if !stock && amount == 0 {
-            continue;
-        }
-        let cum = if stock {
-            amount
-        } else {
-            let r = running.entry((p, i)).or_insert(0);
-            *r += amount;
-            *r
-        };
-        table.insert((p, i, m), (amount, cum));
+    let mut conn = db.pool().acquire().await?;
+    let stored_horizon = horizon(&mut conn, framework_id).await?;
+    drop(conn);
+    Ok(dense(&own, &combine, stored_horizon))
+}
+
+/// The dense table of a framework's own amounts per series and month: each series from its
+/// first figure (the first non-zero amount of a flow, the first value of a stock) through the
+/// horizon, with running totals (or the standing value of a stock) in every month.
+fn dense(
+    own: &BTreeMap<(i64, i64, String), i64>,
+    combine: &Combines,
+    stored_horizon: Option<String>,
+) -> Table {
+    let latest = own.keys().map(|k| k.2.clone()).max();
+    let Some(h) = stored_horizon.into_iter().chain(latest).max() else {
+        return Table::new();
+    };
+    let mut series: BTreeMap<(i64, i64), BTreeMap<&str, i64>> = BTreeMap::new();
+    for ((p, i, m), a) in own {
+        series.entry((*p, *i)).or_default().insert(m.as_str(), *a);
     }
-    Ok(table)
+    let mut table = Table::new();
+    for ((p, i), months) in series {
+        let stock = combine.get(&i) == Some(&Combine::Latest);
+        let first = if stock {
+            months.keys().next().copied()
+        } else {
+            months.iter().find(|(_, a)| **a != 0).map(|(m, _)| *m)
+        };
+        let Some(first) = first else { continue };
+        let mut cum = 0;
+        for m in months_through(first, &h) {
+            let a = months.get(m.as_str()).copied();
+            match (stock, a) {
+                (true, Some(a)) => cum = a,
+                (true, None) => {}
+                (false, a) => cum += a.unwrap_or(0),
+            }
+            table.insert((p, i, m), (a.unwrap_or(0), cum));
+        }
+    }
+    table
+}
+
+/// Replaces a framework's roll-ups with a recomputation (after a bulk load, or to repair).
+/// Returns the rows written.
+pub async fn rebuild(db: &Db, framework_id: i64) -> Result<usize> {
+    let table = recompute(db, framework_id).await?;
+    let h = table.keys().map(|k| k.2.clone()).max();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM indicator_rollups WHERE framework_id = $1")
+        .bind(framework_id)
+        .execute(&mut *tx)
+        .await?;
+    let rows: Vec<_> = table.into_iter().collect();
+    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 5 + 1;
+                format!(
+                    "(${}, ${}, ${}, $1, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(framework_id);
+        for ((p, i, m), (own, cum)) in chunk {
+            q = q.bind(*p).bind(*i).bind(m.clone()).bind(*own).bind(*cum);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    if let Some(h) = h {
+        sqlx::query(
+            "INSERT INTO indicator_rollup_horizons (framework_id, month) VALUES ($1, $2)
+                     ON CONFLICT (framework_id) DO UPDATE SET month = excluded.month",
+        )
+        .bind(framework_id)
+        .bind(h)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Rebuilds the roll-ups of every framework that has some but no horizon yet: roll-ups written
+/// before they became dense. Returns the frameworks rebuilt.
+pub async fn ensure_dense(db: &Db) -> Result<Vec<i64>> {
+    let stale: Vec<(i64,)> = sqlx::query_as(
+        "SELECT f.id FROM frameworks f
+          WHERE NOT EXISTS (SELECT 1 FROM indicator_rollup_horizons h WHERE h.framework_id = f.id)
+            AND EXISTS (SELECT 1 FROM indicator_rollups r WHERE r.framework_id = f.id)",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for (f,) in &stale {
+        rebuild(db, *f).await?;
+    }
+    Ok(stale.into_iter().map(|r| r.0).collect())
 }
 
 /// A framework's own amount per month for one indicator in `from..=to` (`YYYY-MM`), for the
