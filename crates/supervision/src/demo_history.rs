@@ -275,6 +275,9 @@ pub async fn load(db: &Db) -> Result<()> {
     .bind(LETTER_UNITS_2022 as i64)
     .execute(w.conn())
     .await?;
+    // The history is stored as records, not through the write paths: the report card's roll-ups
+    // are refilled from them in the same transaction.
+    crate::store::rollups::rebuild(w.conn()).await?;
     w.record(Change::created(
         "demo_history",
         "CY-2022",

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "task_list_order",
         sql: include_str!("../migrations/1004_task_list_order.sql"),
     },
+    Migration {
+        version: 1005,
+        name: "card_rollups",
+        sql: include_str!("../migrations/1005_card_rollups.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;

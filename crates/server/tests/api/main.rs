@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod calendar;
+mod card_rollups;
 mod evidence;
 mod excel;
 mod forms;

@@ -14,6 +14,7 @@ use xietong_core::Db;
 
 use crate::letters_rules::{self, LetterAction, LetterStatus};
 use crate::permissions;
+use crate::store::rollups;
 
 /// The issuer's name in letter numbers, per framework key (e.g. `川渝联办提示〔2022〕12号`).
 pub fn issuer_for(framework_key: &str) -> String {
@@ -306,12 +307,14 @@ pub async fn issue(db: &Db, actor: &Actor, id: i64) -> Result<LetterDetail> {
     .fetch_one(w.conn())
     .await?;
     let now = xietong_core::clock::now_rfc3339();
+    let moved = rollups::LetterMove::start(w.conn(), id).await?;
     sqlx::query("UPDATE letters SET status = 'issued', number = $1, issued_at = $2, updated_at = $2 WHERE id = $3 AND status = 'draft'")
         .bind(number)
         .bind(&now)
         .bind(id)
         .execute(w.conn())
         .await?;
+    moved.finish(w.conn()).await?;
     w.record(Change::updated("letter", id, serde_json::json!({"status": "draft"}), serde_json::json!({"status": "issued", "number": letters_rules::number(&letter.issuer, letter.year, number)})))
         .await?;
     w.commit().await?;
@@ -382,6 +385,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64) -> Result<LetterDetail> {
     w.authorize_decision(permissions::manage(Some(actor), letter.framework_id))?;
     check_move(&letter, LetterAction::Resolve)?;
     let now = xietong_core::clock::now_rfc3339();
+    let moved = rollups::LetterMove::start(w.conn(), id).await?;
     sqlx::query(
         "UPDATE letters SET status = 'resolved', resolved_at = $1, updated_at = $1 WHERE id = $2",
     )
@@ -389,6 +393,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64) -> Result<LetterDetail> {
     .bind(id)
     .execute(w.conn())
     .await?;
+    moved.finish(w.conn()).await?;
     w.record(Change::updated(
         "letter",
         id,
@@ -425,12 +430,14 @@ pub async fn escalate(db: &Db, actor: &Actor, id: i64, today: Date) -> Result<Le
             .execute(w.conn())
             .await?;
     }
+    let moved = rollups::LetterMove::start(w.conn(), id).await?;
     sqlx::query("UPDATE letters SET status = 'escalated', escalated_at = $1, agenda_meeting_id = $2, updated_at = $1 WHERE id = $3")
         .bind(&now)
         .bind(meeting_id)
         .bind(id)
         .execute(w.conn())
         .await?;
+    moved.finish(w.conn()).await?;
     w.record(Change::updated(
         "letter",
         id,

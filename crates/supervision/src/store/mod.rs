@@ -5,6 +5,7 @@ pub mod letters;
 pub mod meetings;
 pub mod projects;
 pub mod report_card;
+pub mod rollups;
 pub mod sweep;
 pub mod tasks;
 

@@ -14,6 +14,7 @@ use xietong_core::Db;
 use crate::domain::Period;
 use crate::permissions;
 use crate::projects_rules::STAGES;
+use crate::store::rollups;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Project {
@@ -445,6 +446,8 @@ struct NewProject {
 
 /// Inserts checked projects with their regions, units and first stage event in multi-row
 /// statements inside the caller's write (creation and import); returns their ids in order.
+/// A new project has no plan yet, so it adds nothing to the report card's roll-ups (its plan
+/// will, in [`set_plan`]).
 async fn insert_projects(
     w: &mut xietong_core::write::Write<'_>,
     new: &[NewProject],
@@ -850,6 +853,9 @@ pub async fn import_ledger_reporting(
     progress.step("write", creates.len(), writes);
     let mut changed = Vec::with_capacity(updates.len());
     let now = xietong_core::clock::now_rfc3339();
+    // New projects have no plan yet, so only the changed ones move the report card's roll-ups.
+    let updated: Vec<i64> = updates.iter().map(|(id, ..)| *id).collect();
+    let rolled = rollups::ProjectMove::start(w.conn(), &updated).await?;
     let mut regions = Vec::new();
     let mut units = Vec::new();
     let mut moved = Vec::new();
@@ -894,6 +900,7 @@ pub async fn import_ledger_reporting(
     w.record_many(changed).await?;
     insert_regions(&mut w, &regions).await?;
     insert_units(&mut w, &units).await?;
+    rolled.finish(w.conn()).await?;
     // A stage changed by import is a stage event dated today, as when changed by hand.
     for (id, stage) in &moved {
         sqlx::query("INSERT INTO stage_events (project_id, stage, on_date, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -1072,12 +1079,14 @@ pub async fn change_stage(
         .bind(&now)
         .execute(w.conn())
         .await?;
+    let moved = rollups::ProjectMove::start(w.conn(), &[id]).await?;
     sqlx::query("UPDATE projects SET stage = $1, updated_at = $2 WHERE id = $3")
         .bind(&stage)
         .bind(&now)
         .bind(id)
         .execute(w.conn())
         .await?;
+    moved.finish(w.conn()).await?;
     w.record(Change::updated(
         "project",
         id,
@@ -1142,6 +1151,7 @@ pub async fn set_plan(db: &Db, actor: &Actor, id: i64, input: &PlanInput) -> Res
     w.authorize_decision(permissions::manage(Some(actor), project.framework_id))?;
     p.into_result()?;
     let planned = planned.ok_or_else(|| Error::Internal("plan parsed".into()))?;
+    let moved = rollups::ProjectMove::start(w.conn(), &[id]).await?;
     sqlx::query(
         "INSERT INTO project_plans (project_id, year, original_fen, planned_fen, planned_start_on, planned_completion_on) VALUES ($1, $2, $3, $3, $4, $5)",
     )
@@ -1153,6 +1163,7 @@ pub async fn set_plan(db: &Db, actor: &Actor, id: i64, input: &PlanInput) -> Res
     .execute(w.conn())
     .await
     .map_err(|e| Error::from(e).on_unique("plan_exists", "该年度计划已存在，请通过调整优化修改", "this year's plan exists; change it by an adjustment"))?;
+    moved.finish(w.conn()).await?;
     w.record(Change::created(
         "project_plan",
         format!("{id}/{}", input.year),
@@ -1220,6 +1231,8 @@ pub async fn adjust_plan(
             "there is no plan for this year to adjust",
         )
     })?;
+    let moved = rollups::ProjectMove::start(w.conn(), &[id]).await?;
+    let first_before = rollups::first_adjustment(w.conn(), id, input.year).await?;
     sqlx::query("UPDATE project_plans SET planned_fen = $1 WHERE project_id = $2 AND year = $3")
         .bind(planned.fen())
         .bind(id)
@@ -1239,6 +1252,16 @@ pub async fn adjust_plan(
     .bind(xietong_core::clock::now_rfc3339())
     .execute(w.conn())
     .await?;
+    moved.finish(w.conn()).await?;
+    let first_after = rollups::first_adjustment(w.conn(), id, input.year).await?;
+    let mut deltas = rollups::Deltas::default();
+    deltas.first_adjusted(
+        project.framework_id,
+        input.year,
+        first_before.as_deref(),
+        first_after.as_deref(),
+    );
+    deltas.apply(w.conn()).await?;
     w.record(Change::updated(
         "project_plan",
         format!("{id}/{}", input.year),
@@ -1307,15 +1330,18 @@ pub async fn report_investment(
     .bind(month.to_string())
     .fetch_optional(w.conn())
     .await?;
+    let mut deltas = rollups::Deltas::default();
     store_investment(
         &mut w,
-        id,
+        &mut deltas,
+        (id, project.framework_id),
         month,
         amount,
         previous.map(|(v,)| v),
         &actor.username,
     )
     .await?;
+    deltas.apply(w.conn()).await?;
     let change = match previous {
         Some((old,)) => Change::updated(
             "investment_report",
@@ -1361,7 +1387,7 @@ pub async fn import_investment(
         ));
     }
     let mut problems = Problems::new();
-    let mut checked: Vec<(i64, Period, Money)> = Vec::new();
+    let mut checked: Vec<(i64, i64, Period, Money)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let cell = |row: usize, column: &str, zh: String, en: String| {
         FieldError::new(
@@ -1439,7 +1465,7 @@ pub async fn import_investment(
             ));
             continue;
         }
-        checked.push((id, month, amount));
+        checked.push((id, framework_id, month, amount));
     }
     problems.into_result()?;
     let mut w = db.write(actor).await?;
@@ -1450,7 +1476,8 @@ pub async fn import_investment(
         ..Default::default()
     };
     let mut changes = Vec::new();
-    for (id, month, amount) in &checked {
+    let mut deltas = rollups::Deltas::default();
+    for (id, framework_id, month, amount) in &checked {
         let previous: Option<(i64,)> = sqlx::query_as(
             "SELECT completed_fen FROM investment_reports WHERE project_id = $1 AND month = $2",
         )
@@ -1464,7 +1491,8 @@ pub async fn import_investment(
         }
         store_investment(
             &mut w,
-            *id,
+            &mut deltas,
+            (*id, *framework_id),
             *month,
             *amount,
             previous.map(|(v,)| v),
@@ -1480,6 +1508,7 @@ pub async fn import_investment(
         outcome.changed += 1;
     }
     w.record_many(changes).await?;
+    deltas.apply(w.conn()).await?;
     if outcome.changed == 0 {
         // Nothing differs from what is stored: no write, no audit record.
         return Ok(outcome);
@@ -1492,7 +1521,8 @@ pub async fn import_investment(
 /// the caller's write.
 async fn store_investment(
     w: &mut xietong_core::write::Write<'_>,
-    id: i64,
+    deltas: &mut rollups::Deltas,
+    (id, framework_id): (i64, i64),
     month: Period,
     amount: Money,
     previous: Option<i64>,
@@ -1509,6 +1539,11 @@ async fn store_investment(
     .bind(xietong_core::clock::now_rfc3339())
     .execute(w.conn())
     .await?;
+    deltas.investment(
+        framework_id,
+        &month.to_string(),
+        amount.fen() - previous.unwrap_or(0),
+    );
     sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
         .bind(amount.fen() - previous.unwrap_or(0))
         .bind(id)

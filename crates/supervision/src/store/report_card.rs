@@ -9,7 +9,7 @@ use xietong_core::domain::text;
 use xietong_core::error::Result;
 use xietong_core::Db;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReportCard {
     pub framework_id: i64,
     pub year: i64,
@@ -20,7 +20,7 @@ pub struct ReportCard {
     pub units: Vec<UnitRow>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskFigures {
     pub total: i64,
     /// (area, status, count)
@@ -33,7 +33,7 @@ pub struct TaskFigures {
     pub on_time_rate_percent: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProjectFigures {
     /// The year's list as first drawn up.
     pub original_list: i64,
@@ -49,7 +49,7 @@ pub struct ProjectFigures {
     pub completed_fen: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LetterFigures {
     pub issued: i64,
     /// Distinct units that received a letter.
@@ -62,7 +62,7 @@ pub struct LetterFigures {
     pub escalated: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UnitRow {
     pub org_id: i64,
     pub name_zh: String,
@@ -89,7 +89,140 @@ async fn one(db: &Db, sql: &str, framework: i64, year: i64, as_of: &str) -> Resu
     Ok(n)
 }
 
+/// The card read from the roll-ups kept by every write (`store::rollups`): a few dozen small
+/// rows, summed up to the as-of day where a figure is dated.
 pub async fn compute(db: &Db, framework: i64, year: i64, as_of: Date) -> Result<ReportCard> {
+    let day = text::format_date(as_of);
+    let mut conn = db.pool().acquire().await?;
+    let by_area_status: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT area, status, n FROM card_task_counts WHERE framework_id = $1 AND year = $2 AND n <> 0 ORDER BY area, status",
+    )
+    .bind(framework)
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = by_area_status.iter().map(|r| r.2).sum();
+    let (due, closed_on_time): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(due), 0) AS BIGINT), CAST(COALESCE(SUM(closed_on_time), 0) AS BIGINT)
+           FROM card_task_deadlines WHERE framework_id = $1 AND year = $2 AND deadline <= $3",
+    )
+    .bind(framework)
+    .bind(year)
+    .bind(&day)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (original_list, added, planned_fen): (i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN added = 0 THEN n ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN added = 1 THEN n ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(planned_fen), 0) AS BIGINT)
+           FROM card_projects WHERE framework_id = $1 AND year = $2",
+    )
+    .bind(framework)
+    .bind(year)
+    .fetch_one(&mut *conn)
+    .await?;
+    let by_stage: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT stage, CAST(SUM(n) AS BIGINT) FROM card_projects WHERE framework_id = $1 AND year = $2
+          GROUP BY stage HAVING SUM(n) <> 0 ORDER BY stage",
+    )
+    .bind(framework)
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (adjusted,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM card_adjusted WHERE framework_id = $1 AND year = $2 AND day <= $3",
+    )
+    .bind(framework)
+    .bind(year)
+    .bind(&day)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (completed_fen,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(completed_fen), 0) AS BIGINT) FROM card_investment
+          WHERE framework_id = $1 AND month >= $2 AND month <= $3",
+    )
+    .bind(framework)
+    .bind(format!("{year:04}-01"))
+    .bind(format!("{year:04}-12").min(day[..7].to_string()))
+    .fetch_one(&mut *conn)
+    .await?;
+    let (issued, resolved, escalated): (i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(issued), 0) AS BIGINT), CAST(COALESCE(SUM(resolved), 0) AS BIGINT), CAST(COALESCE(SUM(escalated), 0) AS BIGINT)
+           FROM card_letters WHERE framework_id = $1 AND year = $2 AND day <= $3",
+    )
+    .bind(framework)
+    .bind(year)
+    .bind(&day)
+    .fetch_one(&mut *conn)
+    .await?;
+    let firsts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM card_letter_firsts
+          WHERE framework_id = $1 AND year = $2 AND first_day <= $3 GROUP BY kind",
+    )
+    .bind(framework)
+    .bind(year)
+    .bind(&day)
+    .fetch_all(&mut *conn)
+    .await?;
+    let first = |kind: &str| {
+        firsts
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let units: Vec<UnitRow> = sqlx::query_as(
+        "SELECT o.id AS org_id, o.name_zh, c.tasks, c.projects,
+                CAST(COALESCE((SELECT SUM(l.issued) FROM card_letters l
+                                WHERE l.framework_id = $1 AND l.year = $2 AND l.org_id = o.id AND l.day <= $3), 0) AS BIGINT) AS letters
+           FROM card_units c JOIN organisations o ON o.id = c.org_id
+          WHERE c.framework_id = $1 AND c.year = $2 AND (c.tasks <> 0 OR c.projects <> 0)
+          ORDER BY o.name_zh, o.id",
+    )
+    .bind(framework)
+    .bind(year)
+    .bind(&day)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ReportCard {
+        framework_id: framework,
+        year,
+        as_of: day,
+        tasks: TaskFigures {
+            total,
+            by_area_status,
+            due,
+            closed_on_time,
+            on_time_rate_percent: if due > 0 {
+                closed_on_time * 100 / due
+            } else {
+                0
+            },
+        },
+        projects: ProjectFigures {
+            original_list,
+            added,
+            total: original_list + added,
+            adjusted,
+            by_stage,
+            planned_fen,
+            completed_fen,
+        },
+        letters: LetterFigures {
+            issued,
+            units: first("unit"),
+            lagging_projects: first("project"),
+            lagging_tasks: first("task"),
+            resolved,
+            escalated,
+        },
+        units,
+    })
+}
+
+/// The same card counted from the raw records on every read: the reference the roll-ups are
+/// checked against in tests (and the full scan the benchmark compares with).
+pub async fn scan(db: &Db, framework: i64, year: i64, as_of: Date) -> Result<ReportCard> {
     let day = text::format_date(as_of);
     // Timestamps are RFC 3339 text: everything up to the end of the as-of day sorts below this.
     let until = format!("{day}T23:59:59.999Z");
@@ -201,7 +334,7 @@ pub async fn compute(db: &Db, framework: i64, year: i64, as_of: Date) -> Result<
           WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.framework_id = $1 AND t.year = $2 AND t.lead_org_id = o.id)
              OR EXISTS (SELECT 1 FROM project_units u JOIN projects p ON p.id = u.project_id JOIN project_plans pl ON pl.project_id = p.id AND pl.year = $2
                          WHERE p.framework_id = $1 AND u.org_id = o.id)
-          ORDER BY o.name_zh",
+          ORDER BY o.name_zh, o.id",
     )
     .bind(framework)
     .bind(year)

@@ -82,6 +82,7 @@ struct Found {
 /// id, framework, stage, planned, completed, planned start, first responsible unit.
 type ProjectRow = (i64, i64, String, i64, i64, Option<String>, Option<i64>);
 
+/// id, framework, lead, start, deadline, stored status, latest percent and period, year, area.
 type TaskRow = (
     i64,
     i64,
@@ -91,6 +92,8 @@ type TaskRow = (
     String,
     Option<i64>,
     Option<String>,
+    i64,
+    String,
 );
 
 /// Runs the sweep for `today`. With a `slot` (e.g. `2026-11-29`), a slot already run by any
@@ -118,7 +121,7 @@ pub async fn run(
         }
     }
     let tasks: Vec<TaskRow> = sqlx::query_as(
-        "SELECT id, framework_id, lead_org_id, start_on, deadline, status, latest_percent, latest_period FROM tasks WHERE resolution IS NULL",
+        "SELECT id, framework_id, lead_org_id, start_on, deadline, status, latest_percent, latest_period, year, area FROM tasks WHERE resolution IS NULL",
     )
     .fetch_all(w.conn())
     .await?;
@@ -147,7 +150,11 @@ pub async fn run(
         tasks: tasks.len(),
         ..Default::default()
     };
-    for (id, framework_id, lead, start_on, deadline, stored_status, percent, period) in &tasks {
+    // The report card's counts of tasks by status move with the statuses.
+    let mut deltas = crate::store::rollups::Deltas::default();
+    for (id, framework_id, lead, start_on, deadline, stored_status, percent, period, year, area) in
+        &tasks
+    {
         let latest = match (percent, period) {
             (Some(p), Some(per)) => Some((*p, per.as_str())),
             _ => None,
@@ -162,6 +169,7 @@ pub async fn run(
         let status = domain::status(&facts, today, rules);
         if status.as_str() != stored_status {
             changed.entry(status.as_str()).or_default().push(*id);
+            deltas.task_status(*framework_id, *year, area, stored_status, status.as_str());
             outcome.statuses_changed += 1;
         }
         for lag in domain::lags(&facts, today, rules) {
@@ -228,6 +236,8 @@ pub async fn run(
             .await?;
         }
     }
+
+    deltas.apply(w.conn()).await?;
 
     let now = xietong_core::clock::now_rfc3339();
     let mut wanted: HashSet<(String, String, i64)> = HashSet::new();

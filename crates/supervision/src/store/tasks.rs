@@ -14,6 +14,7 @@ use xietong_core::Db;
 use crate::domain::{self, LagRules, Period, Resolution, TaskFacts, TaskStatus};
 use crate::permissions;
 use crate::store::evidence::{self, EvidenceLimit, Upload};
+use crate::store::rollups;
 
 pub const SOURCE_KINDS: &[&str] = &[
     "decision",
@@ -299,8 +300,11 @@ pub async fn list(db: &Db, f: &TaskFilter, visible: Option<&[i64]>) -> Result<(V
     }
     let (limit, offset) = page(f.limit, f.offset);
     let n = w.next_placeholder();
+    // The page's ids first (read from the index in deadline order, without visiting the rows
+    // skipped), then those rows with their lead's name.
     let sql = format!(
-        "{SELECT} {} ORDER BY t.deadline, t.id LIMIT ${n} OFFSET ${}",
+        "{SELECT} WHERE t.id IN (SELECT t.id FROM tasks t {} ORDER BY t.deadline, t.id LIMIT ${n} OFFSET ${})
+          ORDER BY t.deadline, t.id",
         w.sql(),
         n + 1
     );
@@ -310,11 +314,15 @@ pub async fn list(db: &Db, f: &TaskFilter, visible: Option<&[i64]>) -> Result<(V
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
+    // Filtered by framework, year, area and status only, the total is the sum of the report
+    // card's counters (kept exact in every writing transaction) instead of a count of rows.
+    let counted = if f.unit.is_none() && f.due.as_deref().unwrap_or("").is_empty() && q.is_empty() {
+        "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM card_task_counts t"
+    } else {
+        "SELECT COUNT(*) FROM tasks t"
+    };
     let (total,): (i64,) = w
-        .bind_as(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM tasks t {}",
-            w.sql()
-        )))
+        .bind_as(sqlx::query_as(&format!("{counted} {}", w.sql())))
         .fetch_one(db.pool())
         .await?;
     Ok((rows, total))
@@ -440,6 +448,7 @@ async fn insert(
     .fetch_one(w.conn())
     .await?;
     set_owners(w, id, input.lead_org_id, &input.co_org_ids).await?;
+    rollups::TaskMove::new_task(id).finish(w.conn()).await?;
     Ok(id)
 }
 
@@ -684,6 +693,7 @@ pub async fn import(
                     outcome.unchanged += 1;
                     continue;
                 }
+                let moved = rollups::TaskMove::start(w.conn(), *id).await?;
                 sqlx::query(
                     "UPDATE tasks SET title_zh = $1, area = $2, year = $3, lead_org_id = $4, start_on = $5, deadline = $6,
                             deliverable_zh = $7, source_kind = $8, updated_at = $9 WHERE id = $10",
@@ -705,6 +715,7 @@ pub async fn import(
                     set_owners(&mut w, *id, input.lead_org_id, &input.co_org_ids).await?;
                 }
                 refresh_status(&mut w, *id, today).await?;
+                moved.finish(w.conn()).await?;
                 w.record(Change::updated("task", id, before, &after))
                     .await?;
                 outcome.updated += 1;
@@ -998,7 +1009,9 @@ pub async fn file_report_with_evidence(
             .fetch_one(w.conn())
             .await?;
     evidence::attach(&mut w, report_id, &files).await?;
+    let moved = rollups::TaskMove::start(w.conn(), task_id).await?;
     refresh_status(&mut w, task_id, today).await?;
+    moved.finish(w.conn()).await?;
     let after = serde_json::json!({"period": period.to_string(), "percent": input.percent, "narrative_zh": narrative});
     let change = match previous {
         Some(prev) => Change::updated(
@@ -1187,6 +1200,7 @@ pub async fn resolve(
             "the task is already closed or dropped",
         ));
     }
+    let moved = rollups::TaskMove::start(w.conn(), task_id).await?;
     sqlx::query("UPDATE tasks SET resolution = $1, resolution_reason = $2, resolved_by = $3, resolved_at = $4 WHERE id = $5")
         .bind(&input.resolution)
         .bind(&reason)
@@ -1196,6 +1210,7 @@ pub async fn resolve(
         .execute(w.conn())
         .await?;
     refresh_status(&mut w, task_id, today).await?;
+    moved.finish(w.conn()).await?;
     // Its open alerts are settled with it.
     sqlx::query("UPDATE alerts SET closed_at = $1 WHERE subject_kind = 'task' AND subject_id = $2 AND closed_at IS NULL")
         .bind(xietong_core::clock::now_rfc3339())
@@ -1246,7 +1261,9 @@ pub async fn add_milestone(
     .bind(text::format_date(due))
     .fetch_one(w.conn())
     .await?;
+    let moved = rollups::TaskMove::start(w.conn(), task_id).await?;
     refresh_status(&mut w, task_id, today).await?;
+    moved.finish(w.conn()).await?;
     w.record(Change::created("milestone", id, serde_json::json!({"task_id": task_id, "title_zh": title, "due_on": text::format_date(due)})))
         .await?;
     w.commit().await?;
