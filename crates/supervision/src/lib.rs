@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "card_rollups",
         sql: include_str!("../migrations/1005_card_rollups.sql"),
     },
+    Migration {
+        version: 1006,
+        name: "open_lags",
+        sql: include_str!("../migrations/1006_open_lags.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;

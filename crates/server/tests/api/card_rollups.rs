@@ -23,6 +23,11 @@ async fn check(app: &TestApp, step: &str) {
         "after {step}: roll-up rows differing from a recomputation: {diff:?}"
     );
     drop(conn);
+    let lags = sweep::open_lag_differences(&app.db).await.unwrap();
+    assert!(
+        lags.is_empty(),
+        "after {step}: open_lags differing from the open alerts: {lags:?}"
+    );
     let pairs: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT framework_id, year FROM tasks
          UNION SELECT p.framework_id, pl.year FROM projects p JOIN project_plans pl ON pl.project_id = p.id

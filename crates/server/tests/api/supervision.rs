@@ -12,6 +12,7 @@ on_both_engines!(
     a_decision_becomes_a_task_that_lags_is_reported_and_closes,
     bad_task_input_and_outsiders_change_nothing,
     the_sweep_is_idempotent_and_runs_once_per_slot,
+    each_subjects_open_lags_follow_its_alerts,
 );
 
 fn shanghai_today() -> time::Date {
@@ -578,4 +579,103 @@ async fn a_coordinator_records_a_meeting_through_the_form(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(status, "planned", "a meeting without a date is planned");
+}
+
+async fn open_alert_rules(app: &TestApp, task: i64) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT rule FROM alerts WHERE subject_kind = 'task' AND subject_id = $1 AND closed_at IS NULL ORDER BY rule",
+    )
+    .bind(task)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    rows.into_iter().map(|(r,)| r).collect()
+}
+
+async fn no_lag_differences(app: &TestApp, step: &str) {
+    let diff = xietong_supervision::store::sweep::open_lag_differences(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        diff.is_empty(),
+        "after {step}: open_lags differ from the open alerts: {diff:?}"
+    );
+}
+
+async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
+    let coordinator = app
+        .token_for("cy.sv5", Role::Coordinator, Some("CY"), None)
+        .await;
+    let kept = new_task(&app, &coordinator, "CY-T-BITS1").await["id"]
+        .as_i64()
+        .unwrap();
+    let dropped = new_task(&app, &coordinator, "CY-T-BITS2").await["id"]
+        .as_i64()
+        .unwrap();
+    let rules = xietong_supervision::domain::LagRules::default();
+    let system = Actor::system("scheduler");
+    let today = shanghai_today();
+    let sweep = |day| {
+        let (db, system) = (app.db.clone(), system.clone());
+        async move {
+            xietong_supervision::store::sweep::run(&db, &system, day, None, &rules)
+                .await
+                .unwrap()
+        }
+    };
+    sweep(today).await;
+    no_lag_differences(&app, "the first sweep").await;
+    assert_eq!(
+        open_alert_rules(&app, kept).await,
+        ["behind", "report_missing"]
+    );
+    let (bits,): (i64,) = sqlx::query_as("SELECT open_lags FROM tasks WHERE id = $1")
+        .bind(kept)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(bits, 2 | 8, "report_missing and behind");
+
+    // Dropping a task settles its alerts and its bits together.
+    let r = app
+        .post_json(
+            &format!("/api/v1/tasks/{dropped}/resolution"),
+            &coordinator,
+            &json!({"resolution": "dropped", "reason": "并入其他任务"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(open_alert_rules(&app, dropped).await.is_empty());
+    no_lag_differences(&app, "a task dropped").await;
+
+    // Time passing changes lags with no write: past the deadline, `behind` no longer applies
+    // and `past_deadline` does; the kept alert keeps its id.
+    let (report_alert,): (i64,) = sqlx::query_as(
+        "SELECT id FROM alerts WHERE subject_id = $1 AND rule = 'report_missing' AND closed_at IS NULL",
+    )
+    .bind(kept)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let later = today + time::Duration::days(65);
+    let outcome = sweep(later).await;
+    assert!(outcome.opened >= 1 && outcome.closed >= 1, "{outcome:?}");
+    assert_eq!(
+        open_alert_rules(&app, kept).await,
+        ["past_deadline", "report_missing"]
+    );
+    let (still,): (i64,) = sqlx::query_as(
+        "SELECT id FROM alerts WHERE subject_id = $1 AND rule = 'report_missing' AND closed_at IS NULL",
+    )
+    .bind(kept)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(still, report_alert);
+    no_lag_differences(&app, "a sweep past the deadline").await;
+    let again = sweep(later).await;
+    assert_eq!(
+        (again.opened, again.closed, again.statuses_changed),
+        (0, 0, 0)
+    );
 }

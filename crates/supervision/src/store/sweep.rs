@@ -2,7 +2,7 @@
 //! alerts of tasks that caught up, and stores the derived statuses — in one transaction, so a
 //! sweep killed midway leaves nothing half-made. Running it twice changes nothing the second time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use time::Date;
@@ -68,7 +68,25 @@ pub fn may_run(actor: &Actor) -> Decision {
     }
 }
 
-/// One lag found by the sweep, before it becomes (or keeps) an alert.
+/// The rules whose open alerts a task's `open_lags` bits stand for, bit 0 first.
+pub const TASK_RULES: [&str; 4] = [
+    "past_deadline",
+    "report_missing",
+    "milestone_overdue",
+    "behind",
+];
+/// Likewise for a project's `open_lags`.
+pub const PROJECT_RULES: [&str; 2] = ["behind_plan", "not_started"];
+
+fn bit_of(rules: &[&str], rule: &str) -> i64 {
+    rules
+        .iter()
+        .position(|r| *r == rule)
+        .map(|i| 1 << i)
+        .unwrap_or(0)
+}
+
+/// One alert the sweep opens.
 struct Found {
     rule: &'static str,
     kind: &'static str,
@@ -79,25 +97,63 @@ struct Found {
     en: String,
 }
 
-/// id, framework, stage, planned, completed, planned start, first responsible unit.
-type ProjectRow = (i64, i64, String, i64, i64, Option<String>, Option<i64>);
+/// Alerts to close: subject ids by subject kind and rule.
+type Closing = HashMap<(&'static str, &'static str), Vec<i64>>;
 
-/// id, framework, lead, start, deadline, stored status, latest percent and period, year, area.
-type TaskRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<String>,
-    i64,
-    String,
-);
+/// Rows are read packed, many subjects to a row (fields joined by `,`, subjects by `;`): the
+/// driver's cost is per row, and a national register has hundreds of thousands of open tasks.
+/// Every packed field is a number, a date, a period or a key without commas or semicolons.
+const PACK: i64 = 1000;
+
+fn packed_field<'a>(
+    fields: &mut std::str::Split<'a, char>,
+    what: &str,
+) -> std::result::Result<&'a str, Error> {
+    fields
+        .next()
+        .ok_or_else(|| Error::Internal(format!("sweep: packed row without {what}")))
+}
+
+/// Checks a packed row had nothing after its last field.
+fn packed_end(mut fields: std::str::Split<'_, char>) -> Result<()> {
+    match fields.next() {
+        None => Ok(()),
+        Some(extra) => Err(Error::Internal(format!(
+            "sweep: packed row with an extra field “{extra}”"
+        ))),
+    }
+}
+
+fn packed_int(s: &str, what: &str) -> Result<i64> {
+    s.parse()
+        .map_err(|_| Error::Internal(format!("sweep: packed {what} “{s}” is not a number")))
+}
+
+fn packed_opt_int(s: &str, what: &str) -> Result<Option<i64>> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        packed_int(s, what).map(Some)
+    }
+}
+
+/// Lists integer ids this database produced inline, in chunks.
+fn id_lists(ids: &[i64]) -> impl Iterator<Item = String> + '_ {
+    ids.chunks(1000).map(|chunk| {
+        chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
 
 /// Runs the sweep for `today`. With a `slot` (e.g. `2026-11-29`), a slot already run by any
 /// instance is skipped: the database's unique key, not process memory, decides.
+///
+/// Each task and project carries its open lags (`open_lags`, one bit per rule, equal to its
+/// open alerts): the sweep derives today's lags, and only where they differ opens or closes
+/// alerts and moves the bits, in the same transaction.
 pub async fn run(
     db: &Db,
     actor: &Actor,
@@ -107,6 +163,7 @@ pub async fn run(
 ) -> Result<SweepOutcome> {
     let mut w = db.write(actor).await?;
     w.authorize_decision(may_run(actor))?;
+    let mut phases = Phases::new();
     if let Some(slot) = slot {
         let inserted = sqlx::query("INSERT INTO sweep_runs (slot, started_at) VALUES ($1, $2) ON CONFLICT (slot) DO NOTHING")
             .bind(slot)
@@ -120,11 +177,6 @@ pub async fn run(
             });
         }
     }
-    let tasks: Vec<TaskRow> = sqlx::query_as(
-        "SELECT id, framework_id, lead_org_id, start_on, deadline, status, latest_percent, latest_period, year, area FROM tasks WHERE resolution IS NULL",
-    )
-    .fetch_all(w.conn())
-    .await?;
     let overdue: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT task_id, COUNT(*) FROM milestones WHERE done_on IS NULL AND due_on < $1 GROUP BY task_id",
     )
@@ -132,179 +184,232 @@ pub async fn run(
     .fetch_all(w.conn())
     .await?;
     let overdue: HashMap<i64, i64> = overdue.into_iter().collect();
-    let open: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT id, rule, subject_kind, subject_id FROM alerts WHERE closed_at IS NULL",
-    )
+    let packs: Vec<(Option<String>,)> = sqlx::query_as(&format!(
+        "SELECT string_agg(CAST(id AS TEXT) || ',' || CAST(framework_id AS TEXT) || ',' || CAST(lead_org_id AS TEXT)
+                || ',' || start_on || ',' || deadline || ',' || status
+                || ',' || COALESCE(CAST(latest_percent AS TEXT), '') || ',' || COALESCE(latest_period, '')
+                || ',' || CAST(year AS TEXT) || ',' || area || ',' || CAST(open_lags AS TEXT), ';')
+           FROM tasks WHERE resolution IS NULL GROUP BY id / {PACK}"
+    ))
     .fetch_all(w.conn())
     .await?;
-    let open_keys: HashSet<(String, String, i64)> = open
-        .iter()
-        .map(|(_, rule, kind, id)| (rule.clone(), kind.clone(), *id))
-        .collect();
+    phases.mark("tasks read");
 
-    // Every lag found today, as (rule, subject kind, subject id) with where it belongs and why.
-    let mut found: Vec<Found> = Vec::new();
-    // New statuses, by status, written in a few set updates after the loop.
-    let mut changed: HashMap<&'static str, Vec<i64>> = HashMap::new();
-    let mut outcome = SweepOutcome {
-        tasks: tasks.len(),
-        ..Default::default()
-    };
+    let mut opened: Vec<Found> = Vec::new();
+    let mut closing: Closing = HashMap::new();
+    // New statuses and bits, by (status, bits), written in a few set updates after the loop.
+    let mut task_updates: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
+    let mut outcome = SweepOutcome::default();
     // The report card's counts of tasks by status move with the statuses.
     let mut deltas = crate::store::rollups::Deltas::default();
-    for (id, framework_id, lead, start_on, deadline, stored_status, percent, period, year, area) in
-        &tasks
-    {
-        let latest = match (percent, period) {
-            (Some(p), Some(per)) => Some((*p, per.as_str())),
-            _ => None,
-        };
-        let facts = facts_of(
-            start_on,
-            deadline,
-            None,
-            latest,
-            overdue.get(id).copied().unwrap_or(0) as usize,
-        )?;
-        let status = domain::status(&facts, today, rules);
-        if status.as_str() != stored_status {
-            changed.entry(status.as_str()).or_default().push(*id);
-            deltas.task_status(*framework_id, *year, area, stored_status, status.as_str());
-            outcome.statuses_changed += 1;
-        }
-        for lag in domain::lags(&facts, today, rules) {
-            let (zh, en) = describe(&lag, deadline);
-            found.push(Found {
-                rule: rule_of(&lag),
-                kind: "task",
-                id: *id,
-                framework_id: *framework_id,
-                unit: Some(*lead),
-                zh,
-                en,
-            });
+    for pack in packs.iter().filter_map(|(p,)| p.as_deref()) {
+        for row in pack.split(';') {
+            let mut f = row.split(',');
+            let id = packed_int(packed_field(&mut f, "id")?, "id")?;
+            let framework_id = packed_int(packed_field(&mut f, "framework")?, "framework")?;
+            let lead = packed_int(packed_field(&mut f, "lead")?, "lead")?;
+            let start_on = packed_field(&mut f, "start")?;
+            let deadline = packed_field(&mut f, "deadline")?;
+            let stored_status = packed_field(&mut f, "status")?;
+            let percent = packed_opt_int(packed_field(&mut f, "percent")?, "percent")?;
+            let period = packed_field(&mut f, "period")?;
+            let year = packed_int(packed_field(&mut f, "year")?, "year")?;
+            let area = packed_field(&mut f, "area")?;
+            let stored_bits = packed_int(packed_field(&mut f, "open lags")?, "open lags")?;
+            packed_end(f)?;
+            outcome.tasks += 1;
+            let latest = match (percent, period) {
+                (Some(p), per) if !per.is_empty() => Some((p, per)),
+                _ => None,
+            };
+            let facts = facts_of(
+                start_on,
+                deadline,
+                None,
+                latest,
+                overdue.get(&id).copied().unwrap_or(0) as usize,
+            )?;
+            let status = domain::status(&facts, today, rules);
+            let lags = domain::lags(&facts, today, rules);
+            let mut bits = 0;
+            for lag in &lags {
+                let rule = rule_of(lag);
+                let bit = bit_of(&TASK_RULES, rule);
+                bits |= bit;
+                if stored_bits & bit == 0 {
+                    let (zh, en) = describe(lag, deadline);
+                    opened.push(Found {
+                        rule,
+                        kind: "task",
+                        id,
+                        framework_id,
+                        unit: Some(lead),
+                        zh,
+                        en,
+                    });
+                }
+            }
+            for (i, rule) in TASK_RULES.iter().enumerate() {
+                if stored_bits & !bits & (1 << i) != 0 {
+                    closing.entry(("task", rule)).or_default().push(id);
+                }
+            }
+            if status.as_str() != stored_status {
+                deltas.task_status(framework_id, year, area, stored_status, status.as_str());
+                outcome.statuses_changed += 1;
+            }
+            if status.as_str() != stored_status || bits != stored_bits {
+                task_updates
+                    .entry((status.as_str(), bits))
+                    .or_default()
+                    .push(id);
+            }
         }
     }
-    let projects: Vec<ProjectRow> = sqlx::query_as(
-        "SELECT p.id, p.framework_id, p.stage, pl.planned_fen, pl.completed_fen, pl.planned_start_on,
-                (SELECT u.org_id FROM project_units u WHERE u.project_id = p.id ORDER BY u.position LIMIT 1)
-           FROM projects p JOIN project_plans pl ON pl.project_id = p.id AND pl.year = $1",
-    )
+    drop(packs);
+    phases.mark("tasks derived");
+
+    // Projects with this year's plan, and those whose open lags must close (no plan this year).
+    let packs: Vec<(Option<String>,)> = sqlx::query_as(&format!(
+        "SELECT string_agg(CAST(p.id AS TEXT) || ',' || CAST(p.framework_id AS TEXT) || ',' || p.stage
+                || ',' || CAST(p.open_lags AS TEXT) || ',' || COALESCE(CAST(pl.planned_fen AS TEXT), '')
+                || ',' || COALESCE(CAST(pl.completed_fen AS TEXT), '') || ',' || COALESCE(pl.planned_start_on, ''), ';')
+           FROM projects p LEFT JOIN project_plans pl ON pl.project_id = p.id AND pl.year = $1
+          WHERE pl.project_id IS NOT NULL OR p.open_lags <> 0
+          GROUP BY p.id / {PACK}"
+    ))
     .bind(today.year() as i64)
     .fetch_all(w.conn())
     .await?;
-    outcome.projects = projects.len();
+    let mut project_updates: HashMap<i64, Vec<i64>> = HashMap::new();
     let project_rules = ProjectRules::default();
-    for (id, framework_id, stage, planned, completed, start, unit) in projects {
-        let planned_start_on = start
-            .as_deref()
-            .and_then(|s| text::date("planned_start_on", s).ok());
-        let facts = PlanFacts {
-            year: today.year(),
-            stage,
-            planned_fen: planned,
-            completed_fen: completed,
-            planned_start_on,
-        };
-        for lag in projects_rules::lags(&facts, today, &project_rules) {
-            let (zh, en) = projects_rules::describe(&lag);
-            found.push(Found {
-                rule: projects_rules::rule_of(&lag),
-                kind: "project",
-                id,
-                framework_id,
-                unit,
-                zh,
-                en,
-            });
+    for pack in packs.iter().filter_map(|(p,)| p.as_deref()) {
+        for row in pack.split(';') {
+            let mut f = row.split(',');
+            let id = packed_int(packed_field(&mut f, "id")?, "id")?;
+            let framework_id = packed_int(packed_field(&mut f, "framework")?, "framework")?;
+            let stage = packed_field(&mut f, "stage")?;
+            let stored_bits = packed_int(packed_field(&mut f, "open lags")?, "open lags")?;
+            let planned = packed_opt_int(packed_field(&mut f, "planned")?, "planned")?;
+            let completed = packed_opt_int(packed_field(&mut f, "completed")?, "completed")?;
+            let start = packed_field(&mut f, "planned start")?;
+            packed_end(f)?;
+            let mut bits = 0;
+            if let (Some(planned_fen), Some(completed_fen)) = (planned, completed) {
+                outcome.projects += 1;
+                let facts = PlanFacts {
+                    year: today.year(),
+                    stage: stage.to_string(),
+                    planned_fen,
+                    completed_fen,
+                    planned_start_on: text::date("planned_start_on", start).ok(),
+                };
+                for lag in projects_rules::lags(&facts, today, &project_rules) {
+                    let rule = projects_rules::rule_of(&lag);
+                    let bit = bit_of(&PROJECT_RULES, rule);
+                    bits |= bit;
+                    if stored_bits & bit == 0 {
+                        let (zh, en) = projects_rules::describe(&lag);
+                        // The responsible unit is looked up below, for new alerts only.
+                        opened.push(Found {
+                            rule,
+                            kind: "project",
+                            id,
+                            framework_id,
+                            unit: None,
+                            zh,
+                            en,
+                        });
+                    }
+                }
+            }
+            for (i, rule) in PROJECT_RULES.iter().enumerate() {
+                if stored_bits & !bits & (1 << i) != 0 {
+                    closing.entry(("project", rule)).or_default().push(id);
+                }
+            }
+            if bits != stored_bits {
+                project_updates.entry(bits).or_default().push(id);
+            }
         }
     }
+    drop(packs);
+    // A new project alert goes to the project's first responsible unit.
+    let mut needing: Vec<i64> = opened
+        .iter()
+        .filter(|f| f.kind == "project")
+        .map(|f| f.id)
+        .collect();
+    needing.dedup();
+    let mut first_unit: HashMap<i64, (i64, i64)> = HashMap::new();
+    for list in id_lists(&needing) {
+        let packs: Vec<(Option<String>,)> = sqlx::query_as(&format!(
+            "SELECT string_agg(CAST(project_id AS TEXT) || ',' || CAST(position AS TEXT) || ',' || CAST(org_id AS TEXT), ';')
+               FROM project_units WHERE project_id IN ({list})"
+        ))
+        .fetch_all(w.conn())
+        .await?;
+        for pack in packs.iter().filter_map(|(p,)| p.as_deref()) {
+            for row in pack.split(';') {
+                let mut f = row.split(',');
+                let project = packed_int(packed_field(&mut f, "project")?, "project")?;
+                let position = packed_int(packed_field(&mut f, "position")?, "position")?;
+                let org = packed_int(packed_field(&mut f, "unit")?, "unit")?;
+                packed_end(f)?;
+                let first = first_unit.entry(project).or_insert((position, org));
+                if (position, org) < *first {
+                    *first = (position, org);
+                }
+            }
+        }
+    }
+    for f in opened.iter_mut().filter(|f| f.kind == "project") {
+        f.unit = first_unit.get(&f.id).map(|(_, org)| *org);
+    }
+    phases.mark("projects read and derived");
 
-    for (status, ids) in &changed {
-        for chunk in ids.chunks(1000) {
-            // Ids are integers this database produced, so they are listed inline.
-            let list = chunk
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
+    for ((status, bits), ids) in &task_updates {
+        // Ids are integers this database produced, so they are listed inline.
+        for list in id_lists(ids) {
             sqlx::query(&format!(
-                "UPDATE tasks SET status = $1 WHERE id IN ({list})"
+                "UPDATE tasks SET status = $1, open_lags = $2 WHERE id IN ({list})"
             ))
             .bind(*status)
+            .bind(*bits)
+            .execute(w.conn())
+            .await?;
+        }
+    }
+    for (bits, ids) in &project_updates {
+        for list in id_lists(ids) {
+            sqlx::query(&format!(
+                "UPDATE projects SET open_lags = $1 WHERE id IN ({list})"
+            ))
+            .bind(*bits)
             .execute(w.conn())
             .await?;
         }
     }
 
+    phases.mark("statuses and bits written");
     deltas.apply(w.conn()).await?;
 
     let now = xietong_core::clock::now_rfc3339();
-    let mut wanted: HashSet<(String, String, i64)> = HashSet::new();
-    let mut new_alerts: Vec<Found> = Vec::new();
-    for f in found {
-        let key = (f.rule.to_string(), f.kind.to_string(), f.id);
-        if !open_keys.contains(&key) && !wanted.contains(&key) {
-            new_alerts.push(f);
+    outcome.opened = opened.len();
+    insert_alerts(&mut w, &opened, &now).await?;
+    phases.mark("alerts opened");
+    for ((kind, rule), ids) in &closing {
+        for list in id_lists(ids) {
+            let closed = sqlx::query(&format!(
+                "UPDATE alerts SET closed_at = $1 WHERE closed_at IS NULL AND rule = $2 AND subject_kind = $3 AND subject_id IN ({list})"
+            ))
+            .bind(&now)
+            .bind(*rule)
+            .bind(*kind)
+            .execute(w.conn())
+            .await?;
+            outcome.closed += closed.rows_affected() as usize;
         }
-        wanted.insert(key);
-    }
-    outcome.opened = new_alerts.len();
-    // Many rows per statement: a first sweep over a national register opens tens of thousands.
-    for chunk in new_alerts.chunks(xietong_core::db::rows_per_statement(7)) {
-        let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at) VALUES ");
-        for (i, _) in chunk.iter().enumerate() {
-            let b = i * 7;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            // $1 is the shared opening time; each row's own values follow.
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, $1)",
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        let mut q = sqlx::query(&sql).bind(&now);
-        for f in chunk {
-            q = q
-                .bind(f.rule)
-                .bind(f.kind)
-                .bind(f.id)
-                .bind(f.framework_id)
-                .bind(f.unit)
-                .bind(&f.zh)
-                .bind(&f.en);
-        }
-        q.execute(w.conn()).await.map_err(|e| {
-            Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists")
-        })?;
-    }
-    let to_close: Vec<i64> = open
-        .iter()
-        .filter(|(_, rule, kind, subject)| {
-            !wanted.contains(&(rule.clone(), kind.clone(), *subject))
-        })
-        .map(|(id, ..)| *id)
-        .collect();
-    outcome.closed = to_close.len();
-    for chunk in to_close.chunks(1000) {
-        let list = chunk
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        sqlx::query(&format!(
-            "UPDATE alerts SET closed_at = $1 WHERE id IN ({list})"
-        ))
-        .bind(&now)
-        .execute(w.conn())
-        .await?;
     }
     if let Some(slot) = slot {
         sqlx::query(
@@ -317,10 +422,129 @@ pub async fn run(
         .execute(w.conn())
         .await?;
     }
+    phases.mark("alerts closed");
     w.record(Change::created("sweep", text::format_date(today), &outcome))
         .await?;
     w.commit().await?;
+    phases.mark("committed");
+    tracing::debug!(?outcome, phases = %phases.0, "lag sweep");
     Ok(outcome)
+}
+
+/// Where a sweep's time went, for the debug log.
+struct Phases(String, std::time::Instant);
+
+impl Phases {
+    fn new() -> Phases {
+        Phases(String::new(), std::time::Instant::now())
+    }
+
+    fn mark(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        self.0.push_str(&format!(
+            "{what} {:.0} ms; ",
+            (now - self.1).as_secs_f64() * 1000.0
+        ));
+        self.1 = now;
+    }
+}
+
+/// Inserts the opened alerts, many rows to a statement: a first sweep over a national register
+/// opens hundreds of thousands. Rules, kinds and ids are listed inline (constants of this
+/// module and integers this database produced); each distinct wording is bound once per
+/// statement, so a statement stays within the usual number of bound parameters.
+async fn insert_alerts(
+    w: &mut xietong_core::write::Write<'_>,
+    alerts: &[Found],
+    now: &str,
+) -> Result<()> {
+    const ROWS: usize = 1000;
+    let max_params = xietong_core::db::rows_per_statement(1);
+    let mut rest = alerts;
+    while !rest.is_empty() {
+        let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at) VALUES ");
+        // $1 is the shared opening time; each distinct wording follows once.
+        let mut texts: Vec<&str> = vec![now];
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut rows = 0;
+        for f in rest {
+            let new_texts = [&f.zh, &f.en]
+                .iter()
+                .filter(|t| !index.contains_key(t.as_str()))
+                .count();
+            if rows == ROWS || (rows > 0 && texts.len() + new_texts > max_params) {
+                break;
+            }
+            let zh = text_param(&f.zh, &mut texts, &mut index);
+            let en = text_param(&f.en, &mut texts, &mut index);
+            if rows > 0 {
+                sql.push_str(", ");
+            }
+            let unit = f
+                .unit
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| "NULL".into());
+            sql.push_str(&format!(
+                "('{}', '{}', {}, {}, {unit}, ${zh}, ${en}, $1)",
+                f.rule, f.kind, f.id, f.framework_id
+            ));
+            rows += 1;
+        }
+        let mut q = sqlx::query(&sql).persistent(false);
+        for t in &texts {
+            q = q.bind(*t);
+        }
+        q.execute(w.conn()).await.map_err(|e| {
+            Error::from(e).on_unique("alert_exists", "预警已存在", "the alert exists")
+        })?;
+        rest = &rest[rows..];
+    }
+    Ok(())
+}
+
+/// The parameter number of `t` in a statement whose parameters are `texts` (`$1` first),
+/// adding it when new.
+fn text_param<'a>(
+    t: &'a str,
+    texts: &mut Vec<&'a str>,
+    index: &mut HashMap<&'a str, usize>,
+) -> usize {
+    *index.entry(t).or_insert_with(|| {
+        texts.push(t);
+        texts.len()
+    })
+}
+
+/// Subjects whose `open_lags` differ from their open alerts (empty when all is well): the
+/// tests check it after every kind of write.
+pub async fn open_lag_differences(db: &Db) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (table, kind, rules) in [
+        ("tasks", "task", &TASK_RULES[..]),
+        ("projects", "project", &PROJECT_RULES[..]),
+    ] {
+        let cases = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("WHEN '{r}' THEN {}", 1 << i))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT s.id, s.open_lags, CAST(COALESCE(a.bits, 0) AS BIGINT)
+               FROM {table} s
+               LEFT JOIN (SELECT subject_id, SUM(CASE rule {cases} ELSE 0 END) AS bits
+                            FROM alerts WHERE closed_at IS NULL AND subject_kind = '{kind}'
+                           GROUP BY subject_id) a ON a.subject_id = s.id
+              WHERE s.open_lags <> COALESCE(a.bits, 0)
+              ORDER BY s.id"
+        ))
+        .fetch_all(db.pool())
+        .await?;
+        out.extend(rows.into_iter().map(|(id, stored, open)| {
+            format!("{kind} {id}: open_lags {stored}, open alerts {open}")
+        }));
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

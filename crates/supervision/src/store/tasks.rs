@@ -1211,9 +1211,13 @@ pub async fn resolve(
         .await?;
     refresh_status(&mut w, task_id, today).await?;
     moved.finish(w.conn()).await?;
-    // Its open alerts are settled with it.
+    // Its open alerts are settled with it, and with them its open lags.
     sqlx::query("UPDATE alerts SET closed_at = $1 WHERE subject_kind = 'task' AND subject_id = $2 AND closed_at IS NULL")
         .bind(xietong_core::clock::now_rfc3339())
+        .bind(task_id)
+        .execute(w.conn())
+        .await?;
+    sqlx::query("UPDATE tasks SET open_lags = 0 WHERE id = $1")
         .bind(task_id)
         .execute(w.conn())
         .await?;
