@@ -130,9 +130,11 @@ async fn build_within(
         None => pairings_of(db, framework_id).await?,
     };
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
-    let now = rollups::as_of_within(db, framework_id, only, as_of).await?;
+    let reading = rollups::Reading::of(&all, &indicators);
+    let now = rollups::as_of_within(db, &reading, framework_id, only, as_of).await?;
     let then = last_year_totals(
         db,
+        &reading,
         framework_id,
         only,
         &card_indicators,
@@ -275,6 +277,7 @@ async fn build_within(
 /// where a total is not a plain sum (stocks, the bases of counts of pairs).
 async fn last_year_totals(
     db: &Db,
+    reading: &rollups::Reading,
     framework_id: i64,
     only: Option<i64>,
     indicators: &[CardIndicator],
@@ -282,7 +285,7 @@ async fn last_year_totals(
     day: Date,
 ) -> Result<BTreeMap<i64, i64>> {
     if only.is_some() {
-        let then = rollups::as_of_within(db, framework_id, only, day).await?;
+        let then = rollups::as_of_within(db, reading, framework_id, only, day).await?;
         return Ok(rules::framework_totals(indicators, pairing_ids, &then));
     }
     let mut per_pairing_ids: Vec<i64> = indicators
@@ -293,7 +296,7 @@ async fn last_year_totals(
         .collect();
     per_pairing_ids.sort_unstable();
     per_pairing_ids.dedup();
-    let t = rollups::totals_as_of(db, framework_id, day, &per_pairing_ids).await?;
+    let t = rollups::totals_as_of(db, reading, framework_id, day, &per_pairing_ids).await?;
     let from_pairings = rules::framework_totals(indicators, pairing_ids, &t.per_pairing);
     Ok(indicators
         .iter()
