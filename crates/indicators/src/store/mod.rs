@@ -5,6 +5,7 @@ pub mod activities;
 pub mod agreements;
 pub mod card;
 pub mod catalogue;
+pub mod reporting;
 pub mod rollups;
 pub mod values;
 

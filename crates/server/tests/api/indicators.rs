@@ -736,3 +736,64 @@ async fn staff_record_an_activity_on_their_pairing_page(app: TestApp) {
     let after = card(&app, "YQLQ", "2022-09-30").await;
     assert_eq!(total(&after, "TEACHERS") - total(&before, "TEACHERS"), 6);
 }
+
+on_both_engines!(coordinators_see_who_has_not_reported_on_the_card_page);
+
+async fn coordinators_see_who_has_not_reported_on_the_card_page(app: TestApp) {
+    let fw = app.framework_id("YQLQ").await;
+    let token = app.admin_token().await;
+    let status: Value = app
+        .get(
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let missing = status["missing"].as_array().unwrap();
+    let reported = status["reported"].as_array().unwrap().len();
+    assert!(reported > 0, "the demo reports for August 2022");
+    assert!(!missing.is_empty(), "and some pairings of the demo did not");
+    let page_of = |username: &'static str| {
+        let app = &app;
+        async move {
+            let cookie =
+                crate::helpers::sign_in(app, username, xietong_core::demo::DEMO_PASSWORD).await;
+            app.http
+                .get(app.at(&format!("/indicators?framework={fw}&as_of=2022-08-31")))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let coordinator = page_of("admin").await;
+    let panel = &coordinator[coordinator
+        .find("id=\"reporting\"")
+        .expect("the reporting panel")..];
+    assert!(
+        panel.contains(&format!(
+            "<strong>{reported}/{}</strong>",
+            status["pairs_total"]
+        )),
+        "{panel:.600}"
+    );
+    for m in missing {
+        let link = format!("/indicators/pairings/{}\"", m["pairing_id"]);
+        assert!(
+            panel.contains(&link),
+            "{} is listed as missing",
+            m["label_zh"]
+        );
+    }
+    let staff = page_of("fengjie.staff").await;
+    assert!(staff.contains("<h1>"), "the staff member sees the card");
+    assert!(
+        !staff.contains("id=\"reporting\""),
+        "but not the chase list"
+    );
+}
