@@ -139,12 +139,21 @@ async fn check(
                 continue;
             }
         }
-        if pairing.status == "ended" {
+        if !pairing.alive_on(period.start) {
+            let when = pairing.ended_on.clone().unwrap_or_default();
             problems.push(cell_error(
                 at,
                 "pairing_ended",
-                format!("结对{}已终止", pairing.label()),
-                format!("the pairing {} has ended", pairing.label()),
+                format!(
+                    "结对{}已于{when}终止，报送期{}在此之后",
+                    pairing.label(),
+                    period.key()
+                ),
+                format!(
+                    "the pairing {} ended {when}, before the period {}",
+                    pairing.label(),
+                    period.key()
+                ),
             ));
             continue;
         }

@@ -797,3 +797,79 @@ async fn coordinators_see_who_has_not_reported_on_the_card_page(app: TestApp) {
         "but not the chase list"
     );
 }
+
+on_both_engines!(an_ended_pairing_takes_figures_only_for_its_life);
+
+async fn an_ended_pairing_takes_figures_only_for_its_life(app: TestApp) {
+    let admin = app.admin_token().await;
+    let fw = app.framework_id("YQLQ").await;
+    let p = pairing_id(&app, "500106", "500236").await;
+    let mut pairing: Value = app
+        .get(&format!("/api/v1/pairings/{p}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let put = |body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send_json(
+                reqwest::Method::PUT,
+                &format!("/api/v1/pairings/{p}"),
+                &admin,
+                &body,
+            )
+            .await
+        }
+    };
+    let input = |status: &str, ended_on: &str| {
+        json!({
+            "framework_id": pairing["framework_id"], "party_a": pairing["party_a"], "party_b": pairing["party_b"],
+            "started_on": "2021-03-01", "status": status, "ended_on": ended_on,
+            "note_zh": pairing["note_zh"], "note_en": pairing["note_en"],
+        })
+    };
+    // An end date needs the ended status, and cannot precede the start.
+    let print = app.fingerprint().await;
+    let r = put(input("active", "2022-10-31")).await;
+    let problem = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "end_needs_ended", "{problem}");
+    let r = put(input("ended", "2021-02-28")).await;
+    let problem = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(
+        problem["errors"][0]["code"], "ends_before_start",
+        "{problem}"
+    );
+    assert_eq!(app.fingerprint().await, print, "refusals change nothing");
+
+    let r = put(input("ended", "2022-10-31")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    pairing = r.json().await.unwrap();
+    assert_eq!(pairing["ended_on"], "2022-10-31");
+    let report = |period: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post_json(
+                &format!("/api/v1/frameworks/{fw}/values"),
+                &admin,
+                &json!({"values": [{"pairing_id": p, "indicator": "HIRED", "period": period, "amount": "7"}]}),
+            )
+            .await
+        }
+    };
+    let print = indicator_fingerprint(&app).await;
+    let late = report("2022-11").await;
+    let problem = expect_problem(late, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "pairing_ended", "{problem}");
+    assert_eq!(indicator_fingerprint(&app).await, print, "nothing stored");
+    // Its past stays open to correction.
+    let within = report("2022-10").await;
+    assert_eq!(
+        within.status(),
+        StatusCode::OK,
+        "{}",
+        within.text().await.unwrap()
+    );
+}
