@@ -143,7 +143,8 @@ async fn upsert_increments(
     framework_id: i64,
     rows: &[Increment],
 ) -> Result<()> {
-    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
+    let per_statement = xietong_core::db::rows_per_statement_on(conn, 5);
+    for chunk in rows.chunks(per_statement) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 5 + 1;
@@ -723,7 +724,8 @@ pub async fn rebuild(db: &Db, framework_id: i64) -> Result<usize> {
         .execute(&mut *tx)
         .await?;
     let rows: Vec<_> = table.into_iter().collect();
-    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
+    let per_statement = xietong_core::db::rows_per_statement_on(&tx, 5);
+    for chunk in rows.chunks(per_statement) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 5 + 1;
