@@ -873,3 +873,88 @@ async fn an_ended_pairing_takes_figures_only_for_its_life(app: TestApp) {
         within.text().await.unwrap()
     );
 }
+
+on_both_engines!(admins_edit_the_catalogue_on_its_page);
+
+async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
+    let admin = crate::helpers::sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let csrf = crate::helpers::csrf_on(&app, &admin, "/indicators/catalogue").await;
+    let page = app
+        .http
+        .get(app.at("/indicators/catalogue"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"FUNDS\""),
+        "the catalogue lists its entries"
+    );
+    let post = |cookie: String, csrf: String, unit: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.at("/indicators/catalogue/FUNDS"))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("name_zh", "帮扶资金"),
+                    ("name_en", "Assistance funds"),
+                    ("unit", unit),
+                    ("combine", "sum"),
+                    ("higher_is_better", "1"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let print = app.fingerprint().await;
+    let refused = post(admin.clone(), csrf.clone(), "亩").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("role=\"alert\""),
+        "the refusal is shown on the page"
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        print,
+        "a refused edit changes nothing"
+    );
+
+    let staff =
+        crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
+    let staff_csrf = crate::helpers::csrf_on(&app, &staff, "/indicators/catalogue").await;
+    let forbidden = post(staff, staff_csrf, "亿元").await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.fingerprint().await, print, "nor does a forbidden one");
+
+    let ok = post(admin, csrf, "亿元").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let entry: Value = app
+        .get("/api/v1/indicators", None)
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i["code"] == "FUNDS")
+        .unwrap();
+    assert_eq!(
+        (entry["name_zh"].as_str(), entry["unit"].as_str()),
+        (Some("帮扶资金"), Some("亿元"))
+    );
+    // The card shows the same exact total in the new unit.
+    let c = card(&app, "YQLQ", "2022-08-31").await;
+    let funds = c["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "FUNDS")
+        .unwrap();
+    assert_eq!(funds["total_in_unit"], "4.39");
+}
