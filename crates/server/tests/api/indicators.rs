@@ -958,3 +958,58 @@ async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
         .unwrap();
     assert_eq!(funds["total_in_unit"], "4.39");
 }
+
+on_both_engines!(the_lag_finder_names_the_pairings_that_did_not_report);
+
+async fn the_lag_finder_names_the_pairings_that_did_not_report(app: TestApp) {
+    let fw = app.framework_id("YQLQ").await;
+    let token = app.admin_token().await;
+    let status: Value = app
+        .get(
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut expected: Vec<i64> = status["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["pairing_id"].as_i64().unwrap())
+        .collect();
+    expected.sort_unstable();
+    // On 15 September 2022 August's figures (due on the 10th) are overdue.
+    let lags = xietong_indicators::store::reporting::missing_reports(
+        &app.db,
+        time::macros::date!(2022 - 09 - 15),
+    )
+    .await
+    .unwrap();
+    let mut found: Vec<i64> = lags
+        .iter()
+        .filter(|l| l.framework_id == fw)
+        .map(|l| l.subject_id)
+        .collect();
+    found.sort_unstable();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+    assert!(lags
+        .iter()
+        .all(|l| l.rule == "indicator_report_missing" && l.subject_kind == "pairing"));
+    assert!(
+        lags[0].details_zh.contains("2022-08"),
+        "{}",
+        lags[0].details_zh
+    );
+    // On 5 September July is the month last due, and the demo's pairings reported for it or not
+    // independently of August.
+    let earlier = xietong_indicators::store::reporting::missing_reports(
+        &app.db,
+        time::macros::date!(2022 - 09 - 05),
+    )
+    .await
+    .unwrap();
+    assert!(earlier.iter().all(|l| l.details_zh.contains("2022-07")));
+}
