@@ -46,4 +46,8 @@ pub fn router() -> Router<AppState> {
             "/indicators/pairings/{id}/activities",
             post(pairing::record_activity),
         )
+        .route(
+            "/indicators/pairings/{id}/agreements",
+            post(pairing::record_agreement),
+        )
 }

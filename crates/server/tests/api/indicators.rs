@@ -1013,3 +1013,89 @@ async fn the_lag_finder_names_the_pairings_that_did_not_report(app: TestApp) {
     .unwrap();
     assert!(earlier.iter().all(|l| l.details_zh.contains("2022-07")));
 }
+
+on_both_engines!(coordinators_record_an_annual_agreement_on_the_pairing_page);
+
+async fn coordinators_record_an_annual_agreement_on_the_pairing_page(app: TestApp) {
+    let p = pairing_id(&app, "500106", "500236").await;
+    let page = format!("/indicators/pairings/{p}");
+    let admin = crate::helpers::sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let csrf = crate::helpers::csrf_on(&app, &admin, &page).await;
+    let post = |cookie: String, csrf: String, amount: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.at(&format!("/indicators/pairings/{p}/agreements")))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("year", "2023"),
+                    ("title_zh", "2023年度对口协同发展协议"),
+                    ("signed_on", "2023-03-15"),
+                    ("text_zh", ""),
+                    ("target_indicator_0", "FUNDS"),
+                    ("target_amount_0", amount),
+                    ("target_indicator_1", ""),
+                    ("target_amount_1", ""),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let print = app.fingerprint().await;
+    let refused = post(admin.clone(), csrf.clone(), "很多").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("id=\"agreement-form\" open"),
+        "the form reopens with its refusal"
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        print,
+        "a refused agreement stores nothing"
+    );
+
+    let staff =
+        crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
+    let staff_page = app
+        .http
+        .get(app.at(&page))
+        .header("cookie", &staff)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !staff_page.contains("agreement-form"),
+        "staff do not get the form"
+    );
+    let staff_csrf = crate::helpers::csrf_of(&staff_page);
+    assert_eq!(
+        post(staff, staff_csrf, "3000万元").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.fingerprint().await, print, "nor does a forbidden one");
+
+    let ok = post(admin, csrf, "3000万元").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let c = card(&app, "YQLQ", "2023-06-30").await;
+    let line = c["pairings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["pairing_id"] == p)
+        .unwrap();
+    let k = c["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["code"] == "FUNDS")
+        .unwrap();
+    // 3000万元 in fen.
+    assert_eq!(line["targets"][k], 3_000_000_000i64);
+    assert_eq!(line["agreement_signed"], true);
+}
