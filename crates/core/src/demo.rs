@@ -333,6 +333,7 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
             party_b: p.b,
             started_on: p.started_on.unwrap_or_default(),
             status: p.status.unwrap_or_else(|| "active".into()),
+            ended_on: String::new(),
             note_zh: if p.note_zh.is_empty() {
                 p.note.clone().unwrap_or_default()
             } else {

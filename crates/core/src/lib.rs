@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod lags;
 pub mod permissions;
 pub mod progress;
 pub mod registry;

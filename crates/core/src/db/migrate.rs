@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "list_indexes",
         sql: include_str!("../../migrations/0003_list_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "pairing_end",
+        sql: include_str!("../../migrations/0004_pairing_end.sql"),
+    },
 ];
 
 /// Fills in the engine-specific parts of a migration.

@@ -28,6 +28,8 @@ pub struct Pairing {
     pub party_b_name_en: String,
     pub started_on: Option<String>,
     pub status: String,
+    /// When the pairing ended (only for `ended`; unknown when absent).
+    pub ended_on: Option<String>,
     pub note_zh: String,
     pub note_en: String,
     pub owner_org_id: Option<i64>,
@@ -76,6 +78,9 @@ pub struct PairingInput {
     pub started_on: String,
     #[serde(default = "active")]
     pub status: String,
+    /// `YYYY-MM-DD`, for an ended pairing.
+    #[serde(default)]
+    pub ended_on: String,
     #[serde(default)]
     pub note_zh: String,
     #[serde(default)]
@@ -95,6 +100,7 @@ pub struct ValidPairing {
     pub party_b: RegionCode,
     pub started_on: Option<String>,
     pub status: String,
+    pub ended_on: Option<String>,
     pub note_zh: String,
     pub note_en: String,
     pub owner_org_id: Option<i64>,
@@ -112,6 +118,26 @@ impl PairingInput {
             ..e
         }));
         let started_on = p.take(text::optional_date("started_on", &self.started_on));
+        let ended_on = p.take(text::optional_date("ended_on", &self.ended_on));
+        if let (Some(Some(start)), Some(Some(end))) = (started_on, ended_on) {
+            if end < start {
+                p.push(FieldError::new(
+                    "ended_on",
+                    "ends_before_start",
+                    Msg::new("结束日期早于建立日期", "the end date is before the start"),
+                ));
+            }
+        }
+        if matches!(ended_on, Some(Some(_))) && self.status != "ended" {
+            p.push(FieldError::new(
+                "ended_on",
+                "end_needs_ended",
+                Msg::new(
+                    "填写结束日期时，状态应为“已终止”",
+                    "a pairing with an end date must have the status ended",
+                ),
+            ));
+        }
         let status = if STATUSES.contains(&self.status.as_str()) {
             Some(self.status.clone())
         } else {
@@ -146,6 +172,7 @@ impl PairingInput {
             party_b,
             started_on: started_on.flatten().map(text::format_date),
             status: status.unwrap_or_default(),
+            ended_on: ended_on.flatten().map(text::format_date),
             note_zh: note_zh.unwrap_or_default(),
             note_en: note_en.unwrap_or_default(),
             owner_org_id: self.owner_org_id,
@@ -190,7 +217,7 @@ pub fn ordered(a: &RegionCode, b: &RegionCode) -> (String, String) {
 const SELECT: &str = "SELECT p.id, p.framework_id, f.key AS framework_key, f.name_zh AS framework_name_zh, f.name_en AS framework_name_en,
        p.party_a, ra.name_zh AS party_a_name_zh, ra.name_en AS party_a_name_en,
        p.party_b, rb.name_zh AS party_b_name_zh, rb.name_en AS party_b_name_en,
-       p.started_on, p.status, p.note_zh, p.note_en, p.owner_org_id, p.source_seed, p.source_quote, p.generated, p.created_at, p.updated_at
+       p.started_on, p.status, p.ended_on, p.note_zh, p.note_en, p.owner_org_id, p.source_seed, p.source_quote, p.generated, p.created_at, p.updated_at
   FROM pairings p
   JOIN frameworks f ON f.id = p.framework_id
   JOIN regions ra ON ra.code = p.party_a
@@ -362,8 +389,8 @@ pub async fn create(
     let (lo, hi) = ordered(&v.party_a, &v.party_b);
     let now = crate::clock::now_rfc3339();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO pairings (framework_id, party_a, party_b, party_lo, party_hi, started_on, status, note_zh, note_en, owner_org_id, source_seed, source_quote, generated, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+        "INSERT INTO pairings (framework_id, party_a, party_b, party_lo, party_hi, started_on, status, note_zh, note_en, owner_org_id, source_seed, source_quote, generated, created_at, updated_at, ended_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
     )
     .bind(framework.id)
     .bind(v.party_a.as_str())
@@ -379,6 +406,7 @@ pub async fn create(
     .bind(&provenance.quote)
     .bind(provenance.generated as i64)
     .bind(&now)
+    .bind(&v.ended_on)
     .fetch_one(w.conn())
     .await
     .map_err(duplicate)?;
@@ -406,7 +434,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &PairingInput) -> Re
     let (lo, hi) = ordered(&v.party_a, &v.party_b);
     sqlx::query(
         "UPDATE pairings SET framework_id = $1, party_a = $2, party_b = $3, party_lo = $4, party_hi = $5, started_on = $6,
-                status = $7, note_zh = $8, note_en = $9, updated_at = $10 WHERE id = $11",
+                status = $7, note_zh = $8, note_en = $9, updated_at = $10, ended_on = $12 WHERE id = $11",
     )
     .bind(framework.id)
     .bind(v.party_a.as_str())
@@ -419,6 +447,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &PairingInput) -> Re
     .bind(&v.note_en)
     .bind(crate::clock::now_rfc3339())
     .bind(id)
+    .bind(&v.ended_on)
     .execute(w.conn())
     .await
     .map_err(duplicate)?;
@@ -466,6 +495,7 @@ mod tests {
             party_a: a.into(),
             party_b: b.into(),
             status: "active".into(),
+            ended_on: String::new(),
             ..Default::default()
         }
     }

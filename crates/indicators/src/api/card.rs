@@ -159,7 +159,7 @@ pub async fn readable_pairing(
     let p = crate::store::pairing(&s.db, id).await?;
     let fw = s.frameworks.get(&s.db, p.framework_id).await?;
     require_read(ctx.actor.as_ref(), fw.id, fw.public != 0)?;
-    let c = card::build_for_pairing(&s.db, fw.id, p.id, day).await?;
+    let c = card::build_for_pairing(&s.db, fw.id, p.clone(), day).await?;
     let line = c.pairings.iter().find(|l| l.pairing_id == p.id);
     let indicators = c
         .indicators

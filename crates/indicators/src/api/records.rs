@@ -14,6 +14,7 @@ use super::require_read;
 use crate::periods::Period;
 use crate::store::activities::{self, ActivityInput};
 use crate::store::agreements::{self, Agreement, AgreementInput};
+use crate::store::reporting::{self, ReportingStatus};
 use crate::store::values::{self, ValueInput, WriteSummary};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -159,21 +160,6 @@ pub struct StatusQuery {
     pub period: String,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReportingStatus {
-    pub period: String,
-    pub pairs_total: usize,
-    pub reported: Vec<i64>,
-    /// Pairings with neither a value nor an activity in the period.
-    pub missing: Vec<MissingPairing>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MissingPairing {
-    pub pairing_id: i64,
-    pub label_zh: String,
-}
-
 /// Which pairings reported for a month and which did not (members of the framework).
 #[utoipa::path(get, path = "/api/v1/frameworks/{id}/reporting-status", tag = "indicators", params(("id" = i64, Path), StatusQuery),
     responses((status = 200, body = ReportingStatus), (status = 422, body = Problem)))]
@@ -187,39 +173,5 @@ async fn reporting_status(
     require_read(ctx.actor.as_ref(), fw.id, fw.public != 0)?;
     let period = Period::parse("period", &q.period)
         .map_err(|e| xietong_core::error::Error::Invalid(vec![e]))?;
-    Ok(Json(status_of(&s.db, fw.id, &period).await?))
-}
-
-/// Pairings that reported anything for `period`, and those that did not.
-pub async fn status_of(
-    db: &xietong_core::Db,
-    framework_id: i64,
-    period: &Period,
-) -> Result<ReportingStatus> {
-    let pairings = crate::store::pairings_of(db, framework_id).await?;
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT DISTINCT pairing_id FROM indicator_values WHERE framework_id = $1 AND status = 'current' AND period = $2
-         UNION SELECT DISTINCT pairing_id FROM activities WHERE framework_id = $1 AND occurred_on >= $3 AND occurred_on <= $4",
-    )
-    .bind(framework_id)
-    .bind(period.key())
-    .bind(period.start.to_string())
-    .bind(period.end.to_string())
-    .fetch_all(db.pool())
-    .await?;
-    let reported: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
-    let missing = pairings
-        .values()
-        .filter(|p| !reported.contains(&p.id))
-        .map(|p| MissingPairing {
-            pairing_id: p.id,
-            label_zh: p.label(),
-        })
-        .collect();
-    Ok(ReportingStatus {
-        period: period.key(),
-        pairs_total: pairings.len(),
-        reported,
-        missing,
-    })
+    Ok(Json(reporting::status_of(&s.db, fw.id, &period).await?))
 }

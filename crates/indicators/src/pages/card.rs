@@ -9,8 +9,10 @@ use xietong_core::web::{AppState, CsrfForm, Ctx};
 
 use crate::api::{as_of, readable_card};
 use crate::periods::month_key;
+use crate::periods::Period;
 use crate::permissions;
 use crate::store::card::{self, ReportCard};
+use crate::store::reporting::{status_of, ReportingStatus};
 use crate::store::rollups;
 use crate::units;
 
@@ -211,6 +213,7 @@ async fn render_card(
     c: ReportCard,
     indicator: Option<&str>,
     template: &str,
+    reporting: Option<ReportingStatus>,
 ) -> Result<Response> {
     let k = indicator
         .and_then(|code| c.indicators.iter().position(|l| l.code == code))
@@ -230,7 +233,7 @@ async fn render_card(
     let series = series(s, &c, k).await?;
     let frameworks = s.frameworks.visible(&s.db, ctx.actor.as_ref()).await?;
     let can_publish = permissions::manage(ctx.actor.as_ref(), c.framework_id) == Decision::Allow;
-    let values = minijinja::context! { c, chosen, network, bars, series, frameworks, can_publish };
+    let values = minijinja::context! { c, chosen, network, bars, series, frameworks, can_publish, reporting };
     Ok(ctx.render(s, template, values)?.into_response())
 }
 
@@ -252,7 +255,21 @@ pub async fn page(
         .ok_or_else(|| Error::not_found("framework", "any"))?;
     let day = as_of(q.as_of.as_deref())?;
     let c = readable_card(&s, &ctx, framework, day).await?;
-    render_card(&s, &ctx, c, q.indicator.as_deref(), "indicators/card.html").await
+    // Coordinators see who has not reported for the as-of month, so they can chase it.
+    let reporting = if permissions::manage(ctx.actor.as_ref(), framework) == Decision::Allow {
+        Some(status_of(&s.db, framework, &Period::month_of(day)).await?)
+    } else {
+        None
+    };
+    render_card(
+        &s,
+        &ctx,
+        c,
+        q.indicator.as_deref(),
+        "indicators/card.html",
+        reporting,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -297,6 +314,7 @@ pub async fn public(
         c,
         q.indicator.as_deref(),
         "indicators/public.html",
+        None,
     )
     .await
 }

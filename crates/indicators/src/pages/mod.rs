@@ -3,6 +3,7 @@
 //! public page of a published card.
 
 mod card;
+mod catalogue;
 mod pairing;
 
 use axum::routing::{get, post};
@@ -26,17 +27,27 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "indicators/pairing.html",
         include_str!("../../templates/pairing.html"),
     ),
+    (
+        "indicators/catalogue.html",
+        include_str!("../../templates/catalogue.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/indicators", get(card::page))
         .route("/indicators/publish", post(card::publish))
+        .route("/indicators/catalogue", get(catalogue::page))
+        .route("/indicators/catalogue/{code}", post(catalogue::edit))
         .route("/public/report-card/{key}", get(card::public))
         .route("/indicators/pairings/{id}", get(pairing::page))
         .route("/indicators/pairings/{id}/report", post(pairing::report))
         .route(
             "/indicators/pairings/{id}/activities",
             post(pairing::record_activity),
+        )
+        .route(
+            "/indicators/pairings/{id}/agreements",
+            post(pairing::record_agreement),
         )
 }

@@ -14,6 +14,7 @@ use crate::api::{as_of, readable_pairing};
 use crate::periods::Period;
 use crate::rules::Combine;
 use crate::store::activities::{self, ActivityInput};
+use crate::store::agreements::{self, AgreementInput, TargetInput};
 use crate::store::values::ValueInput;
 use crate::store::{self, catalogue, rollups, values};
 use crate::units;
@@ -94,6 +95,20 @@ async fn render(
     form_error: Option<String>,
     status: StatusCode,
 ) -> Result<Response> {
+    render_with(s, ctx, id, q, form_error, None, status).await
+}
+
+/// The page, with a refusal shown at the form it concerns: the reporting and activity forms
+/// (`form_error`) or the agreement form (`agreement_error`).
+async fn render_with(
+    s: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: &PageQuery,
+    form_error: Option<String>,
+    agreement_error: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
     let day = as_of(q.as_of.as_deref())?;
     let view = readable_pairing(s, ctx, id, day).await?;
     let pairing = store::pairing(&s.db, id).await?;
@@ -121,9 +136,12 @@ async fn render(
         .iter()
         .flat_map(|k| k.categories().iter().copied())
         .collect();
+    let can_manage = crate::permissions::manage(ctx.actor.as_ref(), pairing.framework_id)
+        == xietong_core::permissions::Decision::Allow;
+    let this_year = crate::today().year();
     let values = minijinja::context! {
         v => view, lines, can_report, form_error, period => period.key(), saved => q.saved.is_some(), names,
-        kinds, categories,
+        kinds, categories, can_manage, agreement_error, this_year,
     };
     Ok((status, ctx.render(s, "indicators/pairing.html", values)?).into_response())
 }
@@ -215,3 +233,48 @@ pub async fn record_activity(
         },
     }
 }
+
+/// Records a pairing's annual agreement and the targets it sets (coordinators): up to five
+/// `target_indicator_<k>` / `target_amount_<k>` pairs, figures with their unit.
+pub async fn record_agreement(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> Result<Response> {
+    let actor = ctx.actor()?;
+    let pairing = store::pairing(&s.db, id).await?;
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let targets = (0..TARGET_ROWS)
+        .map(|k| TargetInput {
+            indicator: field(&format!("target_indicator_{k}")),
+            amount: field(&format!("target_amount_{k}")),
+        })
+        .filter(|t| !t.indicator.is_empty() || !t.amount.trim().is_empty())
+        .collect();
+    let input = AgreementInput {
+        framework_id: pairing.framework_id,
+        pairing_id: Some(id),
+        kind: "annual".into(),
+        // Not a number is refused by the year check, as 0.
+        year: field("year").trim().parse().unwrap_or(0),
+        title_zh: field("title_zh"),
+        signed_on: field("signed_on"),
+        text_zh: field("text_zh"),
+        targets,
+        ..Default::default()
+    };
+    match agreements::create(&s.db, actor, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/indicators/pairings/{id}?saved=1")).into_response()),
+        Err(e) => match form_refusal(&ctx, &e, true) {
+            Some((message, status)) => {
+                let q = PageQuery::default();
+                render_with(&s, &ctx, id, &q, None, Some(message), status).await
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// How many target rows the agreement form offers.
+const TARGET_ROWS: usize = 5;

@@ -198,6 +198,15 @@ fn check_one(
                 ));
             }
         }
+        if !pairing.alive_on(d) {
+            let when = pairing.ended_on.clone().unwrap_or_default();
+            problems.push(err(
+                f("occurred_on"),
+                "pairing_ended",
+                format!("结对已于{when}终止，日期{d}在此之后"),
+                format!("the pairing ended {when}, before {d}"),
+            ));
+        }
         if let Some(e) = ended_on {
             if e < d {
                 problems.push(err(

@@ -10,7 +10,7 @@ use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Actor;
 use xietong_core::Db;
 
-use super::{agreements, catalogue, pairings_of, rollups};
+use super::{agreements, catalogue, pairings_of, rollups, PairingFacts};
 use crate::periods::year_before;
 use crate::permissions;
 use crate::rules::{self, CardIndicator, Combine};
@@ -94,21 +94,24 @@ pub async fn build(db: &Db, framework_id: i64, as_of: Date) -> Result<ReportCard
 }
 
 /// The card restricted to one pairing: what a pairing's page shows, without reading the others.
+/// The page compares nothing with a year earlier, so that reading is skipped: every
+/// `last_year` of this card is zero, and `published` is false.
 pub async fn build_for_pairing(
     db: &Db,
     framework_id: i64,
-    pairing_id: i64,
+    pairing: PairingFacts,
     as_of: Date,
 ) -> Result<ReportCard> {
-    build_within(db, framework_id, Some(pairing_id), as_of).await
+    build_within(db, framework_id, Some(pairing), as_of).await
 }
 
 async fn build_within(
     db: &Db,
     framework_id: i64,
-    only: Option<i64>,
+    only_pairing: Option<PairingFacts>,
     as_of: Date,
 ) -> Result<ReportCard> {
+    let only = only_pairing.as_ref().map(|p| p.id);
     let fw = xietong_core::registry::frameworks::get(db, framework_id).await?;
     let indicators = catalogue::for_framework(db, framework_id).await?;
     let all = catalogue::all(db).await?;
@@ -122,24 +125,26 @@ async fn build_within(
             basis_id: i.basis_code.as_deref().and_then(id_of),
         })
         .collect();
-    let pairings = match only {
-        Some(o) => {
-            let p = super::pairing(db, o).await?;
-            BTreeMap::from([(p.id, p)])
-        }
+    let pairings = match only_pairing {
+        Some(p) => BTreeMap::from([(p.id, p)]),
         None => pairings_of(db, framework_id).await?,
     };
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
-    let now = rollups::as_of_within(db, framework_id, only, as_of).await?;
-    let then = last_year_totals(
-        db,
-        framework_id,
-        only,
-        &card_indicators,
-        &pairing_ids,
-        year_before(as_of),
-    )
-    .await?;
+    let reading = rollups::Reading::of(&all, &indicators);
+    let now = rollups::as_of_within(db, &reading, framework_id, only, as_of).await?;
+    let then = if only.is_some() {
+        BTreeMap::new()
+    } else {
+        last_year_totals(
+            db,
+            &reading,
+            framework_id,
+            &card_indicators,
+            &pairing_ids,
+            year_before(as_of),
+        )
+        .await?
+    };
     let totals = rules::framework_totals(&card_indicators, &pairing_ids, &now);
     let last_year = then;
     let year = i64::from(as_of.year());
@@ -150,7 +155,7 @@ async fn build_within(
         .collect();
     let day = as_of.to_string();
     let signed = agreements::pairs_signed(db, framework_id, year, &day, only).await?;
-    let published = is_published(db, framework_id, &day).await?;
+    let published = only.is_none() && is_published(db, framework_id, &day).await?;
 
     let lines = indicators
         .iter()
@@ -275,16 +280,12 @@ async fn build_within(
 /// where a total is not a plain sum (stocks, the bases of counts of pairs).
 async fn last_year_totals(
     db: &Db,
+    reading: &rollups::Reading,
     framework_id: i64,
-    only: Option<i64>,
     indicators: &[CardIndicator],
     pairing_ids: &[i64],
     day: Date,
 ) -> Result<BTreeMap<i64, i64>> {
-    if only.is_some() {
-        let then = rollups::as_of_within(db, framework_id, only, day).await?;
-        return Ok(rules::framework_totals(indicators, pairing_ids, &then));
-    }
     let mut per_pairing_ids: Vec<i64> = indicators
         .iter()
         .filter(|i| i.combine == Combine::Latest)
@@ -293,7 +294,7 @@ async fn last_year_totals(
         .collect();
     per_pairing_ids.sort_unstable();
     per_pairing_ids.dedup();
-    let t = rollups::totals_as_of(db, framework_id, day, &per_pairing_ids).await?;
+    let t = rollups::totals_as_of(db, reading, framework_id, day, &per_pairing_ids).await?;
     let from_pairings = rules::framework_totals(indicators, pairing_ids, &t.per_pairing);
     Ok(indicators
         .iter()

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod agreements;
 pub mod card;
 pub mod catalogue;
+pub mod reporting;
 pub mod rollups;
 pub mod values;
 
@@ -29,11 +30,28 @@ pub struct PairingFacts {
     pub party_b_name_zh: String,
     pub started_on: Option<String>,
     pub status: String,
+    pub ended_on: Option<String>,
 }
 
 impl PairingFacts {
     pub fn label(&self) -> String {
         format!("{}—{}", self.party_a_name_zh, self.party_b_name_zh)
+    }
+
+    pub fn ended(&self) -> Option<Date> {
+        self.ended_on
+            .as_deref()
+            .and_then(|s| xietong_core::domain::text::date("ended_on", s).ok())
+    }
+
+    /// Whether figures dated `day` fall inside the pairing's life: an ended pairing without an
+    /// end date takes none.
+    pub fn alive_on(&self, day: Date) -> bool {
+        match (self.status.as_str(), self.ended()) {
+            (_, Some(end)) => day <= end,
+            ("ended", None) => false,
+            _ => true,
+        }
     }
 
     pub fn started(&self) -> Option<Date> {
@@ -43,7 +61,7 @@ impl PairingFacts {
     }
 }
 
-const PAIRING_FACTS: &str = "SELECT p.id, p.framework_id, p.party_a, p.party_b, ra.name_zh AS party_a_name_zh, rb.name_zh AS party_b_name_zh, p.started_on, p.status
+const PAIRING_FACTS: &str = "SELECT p.id, p.framework_id, p.party_a, p.party_b, ra.name_zh AS party_a_name_zh, rb.name_zh AS party_b_name_zh, p.started_on, p.status, p.ended_on
   FROM pairings p JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b";
 
 pub async fn pairing(db: &Db, id: i64) -> Result<PairingFacts> {

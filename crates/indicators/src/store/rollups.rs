@@ -10,6 +10,7 @@ use time::Date;
 use xietong_core::error::Result;
 use xietong_core::Db;
 
+use super::catalogue::Indicator;
 use crate::periods::{month_key, months_through, next_month, prev_month};
 use crate::rules::{self, ActivityKind, Combine, Measures};
 
@@ -142,7 +143,8 @@ async fn upsert_increments(
     framework_id: i64,
     rows: &[Increment],
 ) -> Result<()> {
-    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
+    let per_statement = xietong_core::db::rows_per_statement_on(conn, 5);
+    for chunk in rows.chunks(per_statement) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 5 + 1;
@@ -286,22 +288,61 @@ pub async fn combines(db: &Db) -> Result<(Combines, BTreeMap<String, i64>)> {
 /// pairs) as of the end of `date`: running totals for flows and counts, the latest value for
 /// stocks.
 pub async fn as_of(db: &Db, framework_id: i64, date: Date) -> Result<BTreeMap<(i64, i64), i64>> {
-    as_of_within(db, framework_id, None, date).await
+    let all = super::catalogue::all(db).await?;
+    let listed = super::catalogue::for_framework(db, framework_id).await?;
+    as_of_within(db, &Reading::of(&all, &listed), framework_id, None, date).await
+}
+
+/// What an as-of reading needs of the catalogue: how each indicator combines, ids by code, and
+/// the indicators a framework's card reads (its list and the bases of its counts of pairs).
+pub struct Reading {
+    pub combine: Combines,
+    pub ids: BTreeMap<String, i64>,
+    pub wanted: BTreeSet<i64>,
+}
+
+impl Reading {
+    /// From the whole catalogue and the framework's list, as the card has already read them.
+    pub fn of(all: &[Indicator], listed: &[Indicator]) -> Reading {
+        let ids: BTreeMap<String, i64> = all.iter().map(|i| (i.code.clone(), i.id)).collect();
+        let wanted = listed
+            .iter()
+            .map(|i| i.id)
+            .chain(
+                listed
+                    .iter()
+                    .filter_map(|i| i.basis_code.as_ref().and_then(|b| ids.get(b).copied())),
+            )
+            .collect();
+        Reading {
+            combine: all.iter().map(|i| (i.id, i.combine())).collect(),
+            ids,
+            wanted,
+        }
+    }
 }
 
 /// [`as_of`] for one pairing of the framework, or all of them.
 pub async fn as_of_within(
     db: &Db,
+    reading: &Reading,
     framework_id: i64,
     only: Option<i64>,
     date: Date,
 ) -> Result<BTreeMap<(i64, i64), i64>> {
-    let (combine, ids) = combines(db).await?;
-    let wanted = reported(db, framework_id).await?;
     let (month, partial) = settled_month(date);
-    let mut out = snapshot(db, framework_id, only, &month, &wanted).await?;
+    let mut out = snapshot(db, framework_id, only, &month, &reading.wanted).await?;
     if partial {
-        add_month_so_far(db, framework_id, only, date, &combine, &ids, &mut out).await?;
+        add_month_so_far(
+            db,
+            framework_id,
+            only,
+            date,
+            &reading.combine,
+            &reading.ids,
+            &mut out,
+        )
+        .await?;
     }
     Ok(out)
 }
@@ -314,20 +355,6 @@ fn settled_month(date: Date) -> (String, bool) {
         Some(next) if next.month() == date.month() => (prev_month(&month), true),
         _ => (month, false),
     }
-}
-
-/// The indicators a framework's card reads: its list and the bases of its counts of pairs.
-async fn reported(db: &Db, framework_id: i64) -> Result<BTreeSet<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT i.id FROM indicators i
-          WHERE i.id IN (SELECT indicator_id FROM framework_indicators WHERE framework_id = $1)
-             OR i.code IN (SELECT j.basis_code FROM indicators j JOIN framework_indicators fj ON fj.indicator_id = j.id
-                            WHERE fj.framework_id = $1 AND j.basis_code IS NOT NULL)",
-    )
-    .bind(framework_id)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// The month the roll-ups are read at for `month`: no later than the framework's horizon, where
@@ -394,11 +421,12 @@ pub struct Totals {
 
 pub async fn totals_as_of(
     db: &Db,
+    reading: &Reading,
     framework_id: i64,
     date: Date,
     per_pairing_ids: &[i64],
 ) -> Result<Totals> {
-    let (combine, ids) = combines(db).await?;
+    let (combine, ids) = (&reading.combine, &reading.ids);
     let (month, partial) = settled_month(date);
     let mut month_so_far = BTreeMap::new();
     if partial {
@@ -407,8 +435,8 @@ pub async fn totals_as_of(
             framework_id,
             None,
             date,
-            &combine,
-            &ids,
+            combine,
+            ids,
             &mut month_so_far,
         )
         .await?;
@@ -696,7 +724,8 @@ pub async fn rebuild(db: &Db, framework_id: i64) -> Result<usize> {
         .execute(&mut *tx)
         .await?;
     let rows: Vec<_> = table.into_iter().collect();
-    for chunk in rows.chunks(xietong_core::db::rows_per_statement(5)) {
+    let per_statement = xietong_core::db::rows_per_statement_on(&tx, 5);
+    for chunk in rows.chunks(per_statement) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 5 + 1;

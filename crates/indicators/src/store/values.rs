@@ -139,12 +139,21 @@ async fn check(
                 continue;
             }
         }
-        if pairing.status == "ended" {
+        if !pairing.alive_on(period.start) {
+            let when = pairing.ended_on.clone().unwrap_or_default();
             problems.push(cell_error(
                 at,
                 "pairing_ended",
-                format!("结对{}已终止", pairing.label()),
-                format!("the pairing {} has ended", pairing.label()),
+                format!(
+                    "结对{}已于{when}终止，报送期{}在此之后",
+                    pairing.label(),
+                    period.key()
+                ),
+                format!(
+                    "the pairing {} ended {when}, before the period {}",
+                    pairing.label(),
+                    period.key()
+                ),
             ));
             continue;
         }
@@ -224,14 +233,17 @@ async fn refuse_double_entry(
         .collect();
     let activities =
         rollups::activities_between(db, framework_id, &from.to_string(), &to.to_string()).await?;
+    // By pairing, so a sheet's figures are each checked against their own pairing's records.
+    let mut by_pairing: BTreeMap<i64, Vec<&rollups::ActivityFacts>> = BTreeMap::new();
+    for a in &activities {
+        by_pairing.entry(a.pairing).or_default().push(a);
+    }
     for c in candidates {
         let code = codes.get(&c.indicator).copied().unwrap_or("");
         let (start, end) = (c.period.start.to_string(), c.period.end.to_string());
-        let collides = activities.iter().any(|a| {
-            a.pairing == c.pairing
-                && a.day >= start
-                && a.day <= end
-                && a.contributions().iter().any(|(k, _)| *k == code)
+        let own = by_pairing.get(&c.pairing).map(Vec::as_slice).unwrap_or(&[]);
+        let collides = own.iter().any(|a| {
+            a.day >= start && a.day <= end && a.contributions().iter().any(|(k, _)| *k == code)
         });
         if collides {
             let at = inputs
@@ -412,22 +424,38 @@ async fn insert_values(
     progress: &dyn Progress,
 ) -> Result<()> {
     let mut done = 0;
-    const COLS: usize = 13;
-    for chunk in fresh.chunks(xietong_core::db::rows_per_statement(COLS)) {
+    // Each row binds its own ten values; the framework, reporter and time are shared ($1–$3).
+    const COLS: usize = 10;
+    let per_statement = xietong_core::db::rows_per_statement_on(conn, COLS);
+    for chunk in fresh.chunks(per_statement) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let ps: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
-                format!("({}, 'current')", ps.join(", "))
+                let p = |c: usize| format!("${}", 3 + r * COLS + c);
+                format!(
+                    "($1, {}, {}, {}, {}, {}, {}, {}, {}, {}, $2, $3, {}, 'current')",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9),
+                    p(10)
+                )
             })
             .collect();
         let sql = format!(
             "INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, reporter, reported_at, supersedes, status) VALUES {}",
             rows.join(", ")
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql)
+            .bind(framework_id)
+            .bind(reporter.to_string())
+            .bind(now.to_string());
         for (c, supersedes) in chunk {
             q = q
-                .bind(framework_id)
                 .bind(c.pairing)
                 .bind(c.indicator)
                 .bind(c.period.key())
@@ -437,8 +465,6 @@ async fn insert_values(
                 .bind(c.amount)
                 .bind(c.entered.clone())
                 .bind(c.evidence.clone())
-                .bind(reporter.to_string())
-                .bind(now.to_string())
                 .bind(*supersedes);
         }
         q.execute(&mut *conn).await?;

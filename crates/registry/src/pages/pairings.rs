@@ -121,6 +121,7 @@ pub async fn edit_form(
         party_b: p.party_b,
         started_on: p.started_on.unwrap_or_default(),
         status: p.status,
+        ended_on: p.ended_on.unwrap_or_default(),
         note_zh: p.note_zh,
         note_en: p.note_en,
         owner_org_id: p.owner_org_id,

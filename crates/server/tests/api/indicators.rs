@@ -736,3 +736,366 @@ async fn staff_record_an_activity_on_their_pairing_page(app: TestApp) {
     let after = card(&app, "YQLQ", "2022-09-30").await;
     assert_eq!(total(&after, "TEACHERS") - total(&before, "TEACHERS"), 6);
 }
+
+on_both_engines!(coordinators_see_who_has_not_reported_on_the_card_page);
+
+async fn coordinators_see_who_has_not_reported_on_the_card_page(app: TestApp) {
+    let fw = app.framework_id("YQLQ").await;
+    let token = app.admin_token().await;
+    let status: Value = app
+        .get(
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let missing = status["missing"].as_array().unwrap();
+    let reported = status["reported"].as_array().unwrap().len();
+    assert!(reported > 0, "the demo reports for August 2022");
+    assert!(!missing.is_empty(), "and some pairings of the demo did not");
+    let page_of = |username: &'static str| {
+        let app = &app;
+        async move {
+            let cookie =
+                crate::helpers::sign_in(app, username, xietong_core::demo::DEMO_PASSWORD).await;
+            app.http
+                .get(app.at(&format!("/indicators?framework={fw}&as_of=2022-08-31")))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let coordinator = page_of("admin").await;
+    let panel = &coordinator[coordinator
+        .find("id=\"reporting\"")
+        .expect("the reporting panel")..];
+    assert!(
+        panel.contains(&format!(
+            "<strong>{reported}/{}</strong>",
+            status["pairs_total"]
+        )),
+        "{panel:.600}"
+    );
+    for m in missing {
+        let link = format!("/indicators/pairings/{}\"", m["pairing_id"]);
+        assert!(
+            panel.contains(&link),
+            "{} is listed as missing",
+            m["label_zh"]
+        );
+    }
+    let staff = page_of("fengjie.staff").await;
+    assert!(staff.contains("<h1>"), "the staff member sees the card");
+    assert!(
+        !staff.contains("id=\"reporting\""),
+        "but not the chase list"
+    );
+}
+
+on_both_engines!(an_ended_pairing_takes_figures_only_for_its_life);
+
+async fn an_ended_pairing_takes_figures_only_for_its_life(app: TestApp) {
+    let admin = app.admin_token().await;
+    let fw = app.framework_id("YQLQ").await;
+    let p = pairing_id(&app, "500106", "500236").await;
+    let mut pairing: Value = app
+        .get(&format!("/api/v1/pairings/{p}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let put = |body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send_json(
+                reqwest::Method::PUT,
+                &format!("/api/v1/pairings/{p}"),
+                &admin,
+                &body,
+            )
+            .await
+        }
+    };
+    let input = |status: &str, ended_on: &str| {
+        json!({
+            "framework_id": pairing["framework_id"], "party_a": pairing["party_a"], "party_b": pairing["party_b"],
+            "started_on": "2021-03-01", "status": status, "ended_on": ended_on,
+            "note_zh": pairing["note_zh"], "note_en": pairing["note_en"],
+        })
+    };
+    // An end date needs the ended status, and cannot precede the start.
+    let print = app.fingerprint().await;
+    let r = put(input("active", "2022-10-31")).await;
+    let problem = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "end_needs_ended", "{problem}");
+    let r = put(input("ended", "2021-02-28")).await;
+    let problem = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(
+        problem["errors"][0]["code"], "ends_before_start",
+        "{problem}"
+    );
+    assert_eq!(app.fingerprint().await, print, "refusals change nothing");
+
+    let r = put(input("ended", "2022-10-31")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    pairing = r.json().await.unwrap();
+    assert_eq!(pairing["ended_on"], "2022-10-31");
+    let report = |period: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post_json(
+                &format!("/api/v1/frameworks/{fw}/values"),
+                &admin,
+                &json!({"values": [{"pairing_id": p, "indicator": "HIRED", "period": period, "amount": "7"}]}),
+            )
+            .await
+        }
+    };
+    let print = indicator_fingerprint(&app).await;
+    let late = report("2022-11").await;
+    let problem = expect_problem(late, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "pairing_ended", "{problem}");
+    assert_eq!(indicator_fingerprint(&app).await, print, "nothing stored");
+    // Its past stays open to correction.
+    let within = report("2022-10").await;
+    assert_eq!(
+        within.status(),
+        StatusCode::OK,
+        "{}",
+        within.text().await.unwrap()
+    );
+}
+
+on_both_engines!(admins_edit_the_catalogue_on_its_page);
+
+async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
+    let admin = crate::helpers::sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let csrf = crate::helpers::csrf_on(&app, &admin, "/indicators/catalogue").await;
+    let page = app
+        .http
+        .get(app.at("/indicators/catalogue"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"FUNDS\""),
+        "the catalogue lists its entries"
+    );
+    let post = |cookie: String, csrf: String, unit: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.at("/indicators/catalogue/FUNDS"))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("name_zh", "帮扶资金"),
+                    ("name_en", "Assistance funds"),
+                    ("unit", unit),
+                    ("combine", "sum"),
+                    ("higher_is_better", "1"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let print = app.fingerprint().await;
+    let refused = post(admin.clone(), csrf.clone(), "亩").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("role=\"alert\""),
+        "the refusal is shown on the page"
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        print,
+        "a refused edit changes nothing"
+    );
+
+    let staff =
+        crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
+    let staff_csrf = crate::helpers::csrf_on(&app, &staff, "/indicators/catalogue").await;
+    let forbidden = post(staff, staff_csrf, "亿元").await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.fingerprint().await, print, "nor does a forbidden one");
+
+    let ok = post(admin, csrf, "亿元").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let entry: Value = app
+        .get("/api/v1/indicators", None)
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i["code"] == "FUNDS")
+        .unwrap();
+    assert_eq!(
+        (entry["name_zh"].as_str(), entry["unit"].as_str()),
+        (Some("帮扶资金"), Some("亿元"))
+    );
+    // The card shows the same exact total in the new unit.
+    let c = card(&app, "YQLQ", "2022-08-31").await;
+    let funds = c["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "FUNDS")
+        .unwrap();
+    assert_eq!(funds["total_in_unit"], "4.39");
+}
+
+on_both_engines!(the_lag_finder_names_the_pairings_that_did_not_report);
+
+async fn the_lag_finder_names_the_pairings_that_did_not_report(app: TestApp) {
+    let fw = app.framework_id("YQLQ").await;
+    let token = app.admin_token().await;
+    let status: Value = app
+        .get(
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut expected: Vec<i64> = status["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["pairing_id"].as_i64().unwrap())
+        .collect();
+    expected.sort_unstable();
+    // On 15 September 2022 August's figures (due on the 10th) are overdue.
+    let lags = xietong_indicators::store::reporting::missing_reports(
+        &app.db,
+        time::macros::date!(2022 - 09 - 15),
+    )
+    .await
+    .unwrap();
+    let mut found: Vec<i64> = lags
+        .iter()
+        .filter(|l| l.framework_id == fw)
+        .map(|l| l.subject_id)
+        .collect();
+    found.sort_unstable();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+    assert!(lags
+        .iter()
+        .all(|l| l.rule == "indicator_report_missing" && l.subject_kind == "pairing"));
+    assert!(
+        lags[0].details_zh.contains("2022-08"),
+        "{}",
+        lags[0].details_zh
+    );
+    // On 5 September July is the month last due, and the demo's pairings reported for it or not
+    // independently of August.
+    let earlier = xietong_indicators::store::reporting::missing_reports(
+        &app.db,
+        time::macros::date!(2022 - 09 - 05),
+    )
+    .await
+    .unwrap();
+    assert!(earlier.iter().all(|l| l.details_zh.contains("2022-07")));
+}
+
+on_both_engines!(coordinators_record_an_annual_agreement_on_the_pairing_page);
+
+async fn coordinators_record_an_annual_agreement_on_the_pairing_page(app: TestApp) {
+    let p = pairing_id(&app, "500106", "500236").await;
+    let page = format!("/indicators/pairings/{p}");
+    let admin = crate::helpers::sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
+    let csrf = crate::helpers::csrf_on(&app, &admin, &page).await;
+    let post = |cookie: String, csrf: String, amount: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.at(&format!("/indicators/pairings/{p}/agreements")))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("year", "2023"),
+                    ("title_zh", "2023年度对口协同发展协议"),
+                    ("signed_on", "2023-03-15"),
+                    ("text_zh", ""),
+                    ("target_indicator_0", "FUNDS"),
+                    ("target_amount_0", amount),
+                    ("target_indicator_1", ""),
+                    ("target_amount_1", ""),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let print = app.fingerprint().await;
+    let refused = post(admin.clone(), csrf.clone(), "很多").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("id=\"agreement-form\" open"),
+        "the form reopens with its refusal"
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        print,
+        "a refused agreement stores nothing"
+    );
+
+    let staff =
+        crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
+    let staff_page = app
+        .http
+        .get(app.at(&page))
+        .header("cookie", &staff)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !staff_page.contains("agreement-form"),
+        "staff do not get the form"
+    );
+    let staff_csrf = crate::helpers::csrf_of(&staff_page);
+    assert_eq!(
+        post(staff, staff_csrf, "3000万元").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.fingerprint().await, print, "nor does a forbidden one");
+
+    let ok = post(admin, csrf, "3000万元").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let c = card(&app, "YQLQ", "2023-06-30").await;
+    let line = c["pairings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["pairing_id"] == p)
+        .unwrap();
+    let k = c["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["code"] == "FUNDS")
+        .unwrap();
+    // 3000万元 in fen.
+    assert_eq!(line["targets"][k], 3_000_000_000i64);
+    assert_eq!(line["agreement_signed"], true);
+}
