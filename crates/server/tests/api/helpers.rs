@@ -323,10 +323,9 @@ pub fn csrf_of(page: &str) -> String {
     page[start..start + 64].to_string()
 }
 
-/// The CSRF token of the page at `path`, for a signed-in cookie.
-pub async fn csrf_on(app: &TestApp, cookie: &str, path: &str) -> String {
-    let page = app
-        .http
+/// The page at `path` as the signed-in `cookie` sees it.
+pub async fn page_as(app: &TestApp, cookie: &str, path: &str) -> String {
+    app.http
         .get(app.at(path))
         .header("cookie", cookie)
         .send()
@@ -334,8 +333,28 @@ pub async fn csrf_on(app: &TestApp, cookie: &str, path: &str) -> String {
         .unwrap()
         .text()
         .await
-        .unwrap();
-    csrf_of(&page)
+        .unwrap()
+}
+
+/// Posts a form to `path` as the signed-in `cookie`.
+pub async fn post_form_as(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.http
+        .post(app.at(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The CSRF token of the page at `path`, for a signed-in cookie.
+pub async fn csrf_on(app: &TestApp, cookie: &str, path: &str) -> String {
+    csrf_of(&page_as(app, cookie, path).await)
 }
 
 /// A multipart/form-data body: `(name, file name, content)` parts. Returns the content type and

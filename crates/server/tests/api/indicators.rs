@@ -760,15 +760,8 @@ async fn coordinators_see_who_has_not_reported_on_the_card_page(app: TestApp) {
         async move {
             let cookie =
                 crate::helpers::sign_in(app, username, xietong_core::demo::DEMO_PASSWORD).await;
-            app.http
-                .get(app.at(&format!("/indicators?framework={fw}&as_of=2022-08-31")))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            let path = format!("/indicators?framework={fw}&as_of=2022-08-31");
+            crate::helpers::page_as(app, &cookie, &path).await
         }
     };
     let coordinator = page_of("admin").await;
@@ -879,16 +872,7 @@ on_both_engines!(admins_edit_the_catalogue_on_its_page);
 async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
     let admin = crate::helpers::sign_in(&app, "admin", xietong_core::demo::DEMO_PASSWORD).await;
     let csrf = crate::helpers::csrf_on(&app, &admin, "/indicators/catalogue").await;
-    let page = app
-        .http
-        .get(app.at("/indicators/catalogue"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::helpers::page_as(&app, &admin, "/indicators/catalogue").await;
     assert!(
         page.contains("id=\"FUNDS\""),
         "the catalogue lists its entries"
@@ -896,20 +880,15 @@ async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
     let post = |cookie: String, csrf: String, unit: &'static str| {
         let app = &app;
         async move {
-            app.http
-                .post(app.at("/indicators/catalogue/FUNDS"))
-                .header("cookie", &cookie)
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("name_zh", "帮扶资金"),
-                    ("name_en", "Assistance funds"),
-                    ("unit", unit),
-                    ("combine", "sum"),
-                    ("higher_is_better", "1"),
-                ])
-                .send()
-                .await
-                .unwrap()
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("name_zh", "帮扶资金"),
+                ("name_en", "Assistance funds"),
+                ("unit", unit),
+                ("combine", "sum"),
+                ("higher_is_better", "1"),
+            ];
+            crate::helpers::post_form_as(app, &cookie, "/indicators/catalogue/FUNDS", &form).await
         }
     };
     let print = app.fingerprint().await;
@@ -1024,23 +1003,19 @@ async fn coordinators_record_an_annual_agreement_on_the_pairing_page(app: TestAp
     let post = |cookie: String, csrf: String, amount: &'static str| {
         let app = &app;
         async move {
-            app.http
-                .post(app.at(&format!("/indicators/pairings/{p}/agreements")))
-                .header("cookie", &cookie)
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("year", "2023"),
-                    ("title_zh", "2023年度对口协同发展协议"),
-                    ("signed_on", "2023-03-15"),
-                    ("text_zh", ""),
-                    ("target_indicator_0", "FUNDS"),
-                    ("target_amount_0", amount),
-                    ("target_indicator_1", ""),
-                    ("target_amount_1", ""),
-                ])
-                .send()
-                .await
-                .unwrap()
+            let path = format!("/indicators/pairings/{p}/agreements");
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("year", "2023"),
+                ("title_zh", "2023年度对口协同发展协议"),
+                ("signed_on", "2023-03-15"),
+                ("text_zh", ""),
+                ("target_indicator_0", "FUNDS"),
+                ("target_amount_0", amount),
+                ("target_indicator_1", ""),
+                ("target_amount_1", ""),
+            ];
+            crate::helpers::post_form_as(app, &cookie, &path, &form).await
         }
     };
     let print = app.fingerprint().await;
@@ -1059,16 +1034,7 @@ async fn coordinators_record_an_annual_agreement_on_the_pairing_page(app: TestAp
 
     let staff =
         crate::helpers::sign_in(&app, "fengjie.staff", xietong_core::demo::DEMO_PASSWORD).await;
-    let staff_page = app
-        .http
-        .get(app.at(&page))
-        .header("cookie", &staff)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let staff_page = crate::helpers::page_as(&app, &staff, &page).await;
     assert!(
         !staff_page.contains("agreement-form"),
         "staff do not get the form"
