@@ -330,6 +330,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 today,
                 None,
                 &Default::default(),
+                &xietong_server::lag_finders(),
             )
             .await
             .map_err(describe)?;
@@ -412,6 +413,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
         tokio::spawn(xietong_supervision::schedule::run_daily(
             db.clone(),
             settings.sweep_hour,
+            xietong_server::lag_finders(),
         ));
     }
     let listener = tokio::net::TcpListener::bind(settings.bind)

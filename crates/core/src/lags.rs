@@ -33,6 +33,9 @@ pub type Found<'a> = Pin<Box<dyn Future<Output = Result<Vec<ForeignLag>>> + Send
 #[derive(Clone, Copy)]
 pub struct LagFinder {
     pub name: &'static str,
+    /// The rules its lags carry: an open alert of these rules that the finder no longer
+    /// reports is closed (alerts of other rules are not its to close).
+    pub rules: &'static [&'static str],
     pub find: for<'a> fn(&'a Db, Date) -> Found<'a>,
 }
 

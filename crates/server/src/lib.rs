@@ -87,6 +87,11 @@ pub fn ui_parts() -> Vec<ui::UiPart> {
     ]
 }
 
+/// The lags other features find, for the supervision sweep to raise as alerts.
+pub fn lag_finders() -> Vec<xietong_core::lags::LagFinder> {
+    vec![xietong_indicators::store::reporting::finder()]
+}
+
 /// The whole application for a prepared database.
 pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     let ui = Ui::new(&ui_parts())?;
@@ -97,6 +102,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         regions: Arc::default(),
         frameworks: Arc::default(),
         secure_cookies: settings.secure_cookies,
+        lag_finders: lag_finders().into(),
     };
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())

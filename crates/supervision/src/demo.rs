@@ -435,6 +435,15 @@ async fn live_tasks(
             tasks::file_report(db, actor, created.task.id, &report, today).await?;
         }
     }
-    crate::store::sweep::run(db, actor, today, None, &crate::domain::LagRules::default()).await?;
+    // Other features' demo data is loaded after this one: their lags come with the next sweep.
+    crate::store::sweep::run(
+        db,
+        actor,
+        today,
+        None,
+        &crate::domain::LagRules::default(),
+        &[],
+    )
+    .await?;
     Ok(())
 }

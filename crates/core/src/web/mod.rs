@@ -37,6 +37,8 @@ pub struct AppState {
     pub regions: Arc<crate::registry::regions::RegionCache>,
     pub frameworks: Arc<crate::registry::frameworks::FrameworkCache>,
     pub secure_cookies: bool,
+    /// Every feature's lag finder, for the supervision sweep (the server composes them).
+    pub lag_finders: Arc<[crate::lags::LagFinder]>,
 }
 
 impl FromRef<AppState> for Db {

@@ -113,6 +113,7 @@ pub async fn missing_reports(db: &xietong_core::Db, today: time::Date) -> Result
 pub fn finder() -> LagFinder {
     LagFinder {
         name: "indicators: missing monthly reports",
+        rules: &[REPORT_MISSING],
         find: |db, today| Box::pin(missing_reports(db, today)),
     }
 }

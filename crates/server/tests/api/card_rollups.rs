@@ -243,9 +243,16 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
 
     // The sweep, run as if a year and a half later: statuses move, alerts open.
     let later = today + Duration::days(550);
-    let outcome = sweep::run(&app.db, &admin, later, None, &Default::default())
-        .await
-        .unwrap();
+    let outcome = sweep::run(
+        &app.db,
+        &admin,
+        later,
+        None,
+        &Default::default(),
+        &xietong_server::lag_finders(),
+    )
+    .await
+    .unwrap();
     assert!(outcome.statuses_changed > 0, "{outcome:?}");
     check(&app, "the sweep").await;
 

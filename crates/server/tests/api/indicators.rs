@@ -1065,3 +1065,92 @@ async fn coordinators_record_an_annual_agreement_on_the_pairing_page(app: TestAp
     assert_eq!(line["targets"][k], 3_000_000_000i64);
     assert_eq!(line["agreement_signed"], true);
 }
+
+on_both_engines!(the_sweep_raises_and_closes_missing_report_alerts);
+
+async fn the_sweep_raises_and_closes_missing_report_alerts(app: TestApp) {
+    use xietong_supervision::store::sweep;
+    let fw = app.framework_id("YQLQ").await;
+    let admin = app.admin_token().await;
+    let status: Value = app
+        .get(
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut missing: Vec<i64> = status["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["pairing_id"].as_i64().unwrap())
+        .collect();
+    missing.sort_unstable();
+    let open = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT subject_id FROM alerts WHERE closed_at IS NULL AND rule = 'indicator_report_missing'
+                   AND subject_kind = 'pairing' AND framework_id = $1 ORDER BY subject_id",
+            )
+            .bind(fw)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+            rows.into_iter().map(|r| r.0).collect::<Vec<i64>>()
+        }
+    };
+    let system = xietong_core::permissions::Actor::system("test");
+    let day = time::macros::date!(2022 - 09 - 15);
+    let finders = xietong_server::lag_finders();
+    sweep::run(&app.db, &system, day, None, &Default::default(), &finders)
+        .await
+        .unwrap();
+    assert_eq!(
+        open(&app).await,
+        missing,
+        "one alert per pairing that did not report"
+    );
+    let rows = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM alerts WHERE subject_kind = 'pairing'")
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            n
+        }
+    };
+    let before = rows(&app).await;
+    sweep::run(&app.db, &system, day, None, &Default::default(), &finders)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&app).await,
+        before,
+        "a second sweep opens no duplicates"
+    );
+    // A sweep without the finder leaves these alerts alone.
+    sweep::run(&app.db, &system, day, None, &Default::default(), &[])
+        .await
+        .unwrap();
+    assert_eq!(open(&app).await, missing);
+
+    // The first missing pairing reports for August: its alert closes by itself.
+    let late = missing[0];
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{fw}/values"),
+            &admin,
+            &json!({"values": [{"pairing_id": late, "indicator": "HIRED", "period": "2022-08", "amount": "3"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    sweep::run(&app.db, &system, day, None, &Default::default(), &finders)
+        .await
+        .unwrap();
+    assert_eq!(open(&app).await, missing[1..].to_vec());
+}

@@ -309,15 +309,28 @@ async fn the_sweep_is_idempotent_and_runs_once_per_slot(app: TestApp) {
     let rules = xietong_supervision::domain::LagRules::default();
     let system = Actor::system("scheduler");
     let today = shanghai_today();
-    let first =
-        xietong_supervision::store::sweep::run(&app.db, &system, today, Some("slot-a"), &rules)
-            .await
-            .unwrap();
+    let finders = xietong_server::lag_finders();
+    let first = xietong_supervision::store::sweep::run(
+        &app.db,
+        &system,
+        today,
+        Some("slot-a"),
+        &rules,
+        &finders,
+    )
+    .await
+    .unwrap();
     assert!(first.opened >= 3 && !first.skipped, "{first:?}");
-    let again =
-        xietong_supervision::store::sweep::run(&app.db, &system, today, Some("slot-a"), &rules)
-            .await
-            .unwrap();
+    let again = xietong_supervision::store::sweep::run(
+        &app.db,
+        &system,
+        today,
+        Some("slot-a"),
+        &rules,
+        &finders,
+    )
+    .await
+    .unwrap();
     assert!(
         again.skipped,
         "the same slot runs once, whichever instance asks"
@@ -326,9 +339,10 @@ async fn the_sweep_is_idempotent_and_runs_once_per_slot(app: TestApp) {
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    let manual = xietong_supervision::store::sweep::run(&app.db, &system, today, None, &rules)
-        .await
-        .unwrap();
+    let manual =
+        xietong_supervision::store::sweep::run(&app.db, &system, today, None, &rules, &finders)
+            .await
+            .unwrap();
     assert_eq!(
         (manual.opened, manual.closed),
         (0, 0),
@@ -618,9 +632,16 @@ async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
     let sweep = |day| {
         let (db, system) = (app.db.clone(), system.clone());
         async move {
-            xietong_supervision::store::sweep::run(&db, &system, day, None, &rules)
-                .await
-                .unwrap()
+            xietong_supervision::store::sweep::run(
+                &db,
+                &system,
+                day,
+                None,
+                &rules,
+                &xietong_server::lag_finders(),
+            )
+            .await
+            .unwrap()
         }
     };
     sweep(today).await;

@@ -132,7 +132,15 @@ async fn task_alerts(
 #[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision", responses((status = 200, body = SweepOutcome), (status = 403, body = Problem)))]
 async fn run_sweep(State(s): State<AppState>, ctx: Ctx) -> Result<Json<SweepOutcome>> {
     Ok(Json(
-        sweep::run(&s.db, ctx.actor()?, today(), None, &LagRules::default()).await?,
+        sweep::run(
+            &s.db,
+            ctx.actor()?,
+            today(),
+            None,
+            &LagRules::default(),
+            &s.lag_finders,
+        )
+        .await?,
     ))
 }
 

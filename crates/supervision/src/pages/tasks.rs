@@ -234,6 +234,14 @@ pub async fn sweep(
     ctx: Ctx,
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> Result<Response> {
-    sweep::run(&s.db, ctx.actor()?, today(), None, &LagRules::default()).await?;
+    sweep::run(
+        &s.db,
+        ctx.actor()?,
+        today(),
+        None,
+        &LagRules::default(),
+        &s.lag_finders,
+    )
+    .await?;
     Ok(Redirect::to("/tasks?status=at_risk").into_response())
 }

@@ -2,13 +2,14 @@
 //! alerts of tasks that caught up, and stores the derived statuses — in one transaction, so a
 //! sweep killed midway leaves nothing half-made. Running it twice changes nothing the second time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use time::Date;
 use xietong_core::audit::Change;
 use xietong_core::domain::text;
 use xietong_core::error::{Error, Result};
+use xietong_core::lags::{ForeignLag, LagFinder};
 use xietong_core::permissions::{Actor, Decision, Role};
 use xietong_core::Db;
 
@@ -160,7 +161,13 @@ pub async fn run(
     today: Date,
     slot: Option<&str>,
     rules: &LagRules,
+    finders: &[LagFinder],
 ) -> Result<SweepOutcome> {
+    // Other features' lags are read first, outside the write transaction.
+    let mut foreign: Vec<ForeignLag> = Vec::new();
+    for f in finders {
+        foreign.extend((f.find)(db, today).await?);
+    }
     let mut w = db.write(actor).await?;
     w.authorize_decision(may_run(actor))?;
     let mut phases = Phases::new();
@@ -395,6 +402,7 @@ pub async fn run(
     deltas.apply(w.conn()).await?;
 
     let now = xietong_core::clock::now_rfc3339();
+    let foreign_closing = reconcile_foreign(&mut w, finders, foreign, &mut opened).await?;
     outcome.opened = opened.len();
     insert_alerts(&mut w, &opened, &now).await?;
     phases.mark("alerts opened");
@@ -410,6 +418,15 @@ pub async fn run(
             .await?;
             outcome.closed += closed.rows_affected() as usize;
         }
+    }
+    for list in id_lists(&foreign_closing) {
+        let closed = sqlx::query(&format!(
+            "UPDATE alerts SET closed_at = $1 WHERE closed_at IS NULL AND id IN ({list})"
+        ))
+        .bind(&now)
+        .execute(w.conn())
+        .await?;
+        outcome.closed += closed.rows_affected() as usize;
     }
     if let Some(slot) = slot {
         sqlx::query(
@@ -429,6 +446,62 @@ pub async fn run(
     phases.mark("committed");
     tracing::debug!(?outcome, phases = %phases.0, "lag sweep");
     Ok(outcome)
+}
+
+/// Lags other features found have no row to carry bits: their few open alerts are read and
+/// compared. New ones join `opened`; the ids of open alerts of the finders' rules that were not
+/// found again are returned, to be closed.
+async fn reconcile_foreign(
+    w: &mut xietong_core::write::Write<'_>,
+    finders: &[LagFinder],
+    foreign: Vec<ForeignLag>,
+    opened: &mut Vec<Found>,
+) -> Result<Vec<i64>> {
+    let rules: HashSet<&str> = finders
+        .iter()
+        .flat_map(|f| f.rules.iter().copied())
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let open: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, rule, subject_kind, subject_id FROM alerts
+          WHERE closed_at IS NULL AND subject_kind NOT IN ('task', 'project')",
+    )
+    .fetch_all(w.conn())
+    .await?;
+    let open_keys: HashSet<(&str, &str, i64)> = open
+        .iter()
+        .map(|(_, rule, kind, id)| (rule.as_str(), kind.as_str(), *id))
+        .collect();
+    let found: HashSet<(&str, &str, i64)> = foreign
+        .iter()
+        .map(|l| (l.rule, l.subject_kind, l.subject_id))
+        .collect();
+    let closing = open
+        .iter()
+        .filter(|(_, rule, kind, id)| {
+            rules.contains(rule.as_str()) && !found.contains(&(rule.as_str(), kind.as_str(), *id))
+        })
+        .map(|(id, ..)| *id)
+        .collect();
+    let mut seen = HashSet::new();
+    for l in foreign {
+        let key = (l.rule, l.subject_kind, l.subject_id);
+        if open_keys.contains(&key) || !seen.insert(key) {
+            continue;
+        }
+        opened.push(Found {
+            rule: l.rule,
+            kind: l.subject_kind,
+            id: l.subject_id,
+            framework_id: l.framework_id,
+            unit: l.unit_org_id,
+            zh: l.details_zh,
+            en: l.details_en,
+        });
+    }
+    Ok(closing)
 }
 
 /// Where a sweep's time went, for the debug log.
