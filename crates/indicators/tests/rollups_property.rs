@@ -469,3 +469,52 @@ async fn a_derived_indicator_is_never_also_typed_for_the_same_pairing_and_period
         .unwrap();
     assert_eq!(n, 1, "the refused activity was not stored");
 }
+
+#[tokio::test]
+async fn roll_ups_written_before_they_were_dense_are_rebuilt_at_start() {
+    let db = fresh().await;
+    let (fid, pairings) = framework(&db, 4).await;
+    let ops = [
+        Op::Value {
+            pairing: 0,
+            indicator: 0,
+            period: "2021-02".into(),
+            amount: 40,
+        },
+        Op::Value {
+            pairing: 1,
+            indicator: 2,
+            period: "2021-05".into(),
+            amount: 7,
+        },
+        Op::Activity {
+            pairing: 2,
+            kind: 1,
+            day: "2022-03-09".into(),
+            measure: 12,
+        },
+    ];
+    run(&db, fid, &pairings, &ops).await;
+    // As an older version left them: months without figures had no row, and no horizon.
+    sqlx::query("DELETE FROM indicator_rollups WHERE own_amount = 0")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM indicator_rollup_horizons")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_ne!(
+        rollups::stored(&db, fid).await.unwrap(),
+        rollups::recompute(&db, fid).await.unwrap()
+    );
+    assert_eq!(rollups::ensure_dense(&db).await.unwrap(), vec![fid]);
+    assert_eq!(
+        rollups::stored(&db, fid).await.unwrap(),
+        rollups::recompute(&db, fid).await.unwrap()
+    );
+    assert!(
+        rollups::ensure_dense(&db).await.unwrap().is_empty(),
+        "only once"
+    );
+}

@@ -723,32 +723,12 @@ pub async fn rebuild(db: &Db, framework_id: i64) -> Result<usize> {
         .bind(framework_id)
         .execute(&mut *tx)
         .await?;
-    let rows: Vec<_> = table.into_iter().collect();
-    let per_statement = xietong_core::db::rows_per_statement_on(&tx, 5);
-    for chunk in rows.chunks(per_statement) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 5 + 1;
-                format!(
-                    "(${}, ${}, ${}, $1, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(framework_id);
-        for ((p, i, m), (own, cum)) in chunk {
-            q = q.bind(*p).bind(*i).bind(m.clone()).bind(*own).bind(*cum);
-        }
-        q.execute(&mut *tx).await?;
-    }
+    // The framework's rows are gone, so every increment inserts its row as it stands.
+    let rows: Vec<Increment> = table
+        .into_iter()
+        .map(|((p, i, m), (own, cum))| (p, i, m, own, cum))
+        .collect();
+    upsert_increments(&mut tx, framework_id, &rows).await?;
     if let Some(h) = h {
         sqlx::query(
             "INSERT INTO indicator_rollup_horizons (framework_id, month) VALUES ($1, $2)

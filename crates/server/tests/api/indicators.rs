@@ -938,27 +938,33 @@ async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
     assert_eq!(funds["total_in_unit"], "4.39");
 }
 
-on_both_engines!(the_lag_finder_names_the_pairings_that_did_not_report);
-
-async fn the_lag_finder_names_the_pairings_that_did_not_report(app: TestApp) {
-    let fw = app.framework_id("YQLQ").await;
-    let token = app.admin_token().await;
+/// The pairings the reporting status lists as missing for `period`, in id order.
+async fn missing_pairings(app: &TestApp, token: &str, fw: i64, period: &str) -> Vec<i64> {
     let status: Value = app
         .get(
-            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
-            Some(&token),
+            &format!("/api/v1/frameworks/{fw}/reporting-status?period={period}"),
+            Some(token),
         )
         .await
         .json()
         .await
         .unwrap();
-    let mut expected: Vec<i64> = status["missing"]
+    let mut ids: Vec<i64> = status["missing"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["pairing_id"].as_i64().unwrap())
         .collect();
-    expected.sort_unstable();
+    ids.sort_unstable();
+    ids
+}
+
+on_both_engines!(the_lag_finder_names_the_pairings_that_did_not_report);
+
+async fn the_lag_finder_names_the_pairings_that_did_not_report(app: TestApp) {
+    let fw = app.framework_id("YQLQ").await;
+    let token = app.admin_token().await;
+    let expected = missing_pairings(&app, &token, fw, "2022-08").await;
     // On 15 September 2022 August's figures (due on the 10th) are overdue.
     let lags = xietong_indicators::store::reporting::missing_reports(
         &app.db,
@@ -1072,22 +1078,7 @@ async fn the_sweep_raises_and_closes_missing_report_alerts(app: TestApp) {
     use xietong_supervision::store::sweep;
     let fw = app.framework_id("YQLQ").await;
     let admin = app.admin_token().await;
-    let status: Value = app
-        .get(
-            &format!("/api/v1/frameworks/{fw}/reporting-status?period=2022-08"),
-            Some(&admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut missing: Vec<i64> = status["missing"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["pairing_id"].as_i64().unwrap())
-        .collect();
-    missing.sort_unstable();
+    let missing = missing_pairings(&app, &admin, fw, "2022-08").await;
     let open = |app: &TestApp| {
         let db = app.db.clone();
         async move {
