@@ -224,6 +224,7 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
 
     // Parents may be listed after their children, so create in passes until all are placed.
     let mut org_ids: HashMap<String, i64> = HashMap::new();
+    let mut governments: HashMap<String, String> = HashMap::new();
     let mut pending = file.organisations;
     while !pending.is_empty() {
         let before = pending.len();
@@ -240,6 +241,9 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
                 None => None,
             };
             let (seed, quote) = split(o.source);
+            if o.kind == "government" {
+                governments.entry(o.region.clone()).or_insert(o.key.clone());
+            }
             let input = OrganisationInput {
                 name_zh: o.name_zh,
                 name_en: o.name_en,
@@ -327,6 +331,9 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
     let pairing_count = file.pairings.len();
     for p in file.pairings {
         let (seed, quote) = split(p.source);
+        // The first party's government answers for the pairing (the assisting district in
+        // 一区两群, Shandong in 鲁渝): warning letters about its missing reports go there.
+        let owner_org_id = governments.get(&p.a).and_then(|k| org_ids.get(k)).copied();
         let input = PairingInput {
             framework_id: framework(&p.framework)?,
             party_a: p.a,
@@ -344,7 +351,7 @@ pub async fn load(db: &Db) -> Result<DemoSummary> {
             } else {
                 String::new()
             },
-            owner_org_id: None,
+            owner_org_id,
         };
         pairings::create(
             db,

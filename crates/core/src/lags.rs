@@ -23,6 +23,10 @@ pub struct ForeignLag {
     pub framework_id: i64,
     /// The organisation answerable for it (a warning letter is addressed there).
     pub unit_org_id: Option<i64>,
+    /// How a letter names the subject: supervision knows task and project codes, not those of
+    /// other features' records.
+    pub subject_code: String,
+    pub subject_title_zh: String,
     pub details_zh: String,
     pub details_en: String,
 }

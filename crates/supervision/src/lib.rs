@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "open_lags",
         sql: include_str!("../migrations/1006_open_lags.sql"),
     },
+    Migration {
+        version: 1007,
+        name: "alert_subject_names",
+        sql: include_str!("../migrations/1007_alert_subject_names.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;

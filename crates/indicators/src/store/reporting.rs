@@ -77,8 +77,8 @@ pub const REPORT_MISSING: &str = "indicator_report_missing";
 /// the supervision loop (addressed to the pairing's responsible organisation).
 pub async fn missing_reports(db: &xietong_core::Db, today: time::Date) -> Result<Vec<ForeignLag>> {
     let month = due_month(today, GRACE_DAYS);
-    let rows: Vec<(i64, i64, Option<i64>, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.framework_id, p.owner_org_id, ra.name_zh, rb.name_zh
+    let rows: Vec<(i64, i64, Option<i64>, String, String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.framework_id, p.owner_org_id, p.party_a, p.party_b, ra.name_zh, rb.name_zh
            FROM pairings p JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b
           WHERE p.status = 'active' AND (p.started_on IS NULL OR p.started_on <= $3)
             AND p.framework_id IN (SELECT framework_id FROM framework_indicators)
@@ -97,15 +97,19 @@ pub async fn missing_reports(db: &xietong_core::Db, today: time::Date) -> Result
     let key = month.key();
     Ok(rows
         .into_iter()
-        .map(|(id, framework_id, unit, a, b)| ForeignLag {
-            rule: REPORT_MISSING,
-            subject_kind: "pairing",
-            subject_id: id,
-            framework_id,
-            unit_org_id: unit,
-            details_zh: format!("{a}—{b} 结对 {key} 月度指标未报送"),
-            details_en: format!("the {a}–{b} pairing filed no figures for {key}"),
-        })
+        .map(
+            |(id, framework_id, unit, code_a, code_b, a, b)| ForeignLag {
+                rule: REPORT_MISSING,
+                subject_kind: "pairing",
+                subject_id: id,
+                framework_id,
+                unit_org_id: unit,
+                subject_code: format!("{code_a}-{code_b}"),
+                subject_title_zh: format!("{a}—{b} 结对"),
+                details_zh: format!("{a}—{b} 结对 {key} 月度指标未报送"),
+                details_en: format!("the {a}–{b} pairing filed no figures for {key}"),
+            },
+        )
         .collect())
 }
 

@@ -1104,6 +1104,46 @@ async fn the_sweep_raises_and_closes_missing_report_alerts(app: TestApp) {
         missing,
         "one alert per pairing that did not report"
     );
+    // A coordinator's letter names each pairing by its parties and goes to its responsible unit.
+    let r = app
+        .post_json(
+            "/api/v1/letters/drafts",
+            &admin,
+            &json!({"framework_id": fw}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let letters: Value = r.json().await.unwrap();
+    let items: Vec<&Value> = letters
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["items"].as_array().unwrap())
+        .filter(|i| i["subject_kind"] == "pairing")
+        .collect();
+    assert_eq!(
+        items.len(),
+        missing.len(),
+        "every missing pairing has an owner"
+    );
+    for item in &items {
+        let (a, b, owner) = pairing_parties(&app, item["subject_id"].as_i64().unwrap()).await;
+        assert_eq!(item["subject_code"], format!("{a}-{b}"));
+        let title = item["subject_title_zh"].as_str().unwrap();
+        assert!(title.ends_with("结对"), "{title}");
+        let letter = letters
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["items"].as_array().unwrap().contains(item))
+            .unwrap();
+        assert_eq!(letter["addressee_org_id"].as_i64(), owner);
+    }
     let rows = |app: &TestApp| {
         let db = app.db.clone();
         async move {
@@ -1144,4 +1184,13 @@ async fn the_sweep_raises_and_closes_missing_report_alerts(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(open(&app).await, missing[1..].to_vec());
+}
+
+/// A pairing's two region codes and its responsible organisation.
+async fn pairing_parties(app: &TestApp, id: i64) -> (String, String, Option<i64>) {
+    sqlx::query_as("SELECT party_a, party_b, owner_org_id FROM pairings WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
 }

@@ -40,9 +40,9 @@ struct Flagged {
 
 /// The code and title of an alert's subject, a task or a project.
 const SUBJECT_CODE: &str = "COALESCE((SELECT t.code FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id),
-                                     (SELECT p.code FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), '')";
+                                     (SELECT p.code FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), a.subject_code)";
 const SUBJECT_TITLE: &str = "COALESCE((SELECT t.title_zh FROM tasks t WHERE a.subject_kind = 'task' AND t.id = a.subject_id),
-                                      (SELECT p.name_zh FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), '')";
+                                      (SELECT p.name_zh FROM projects p WHERE a.subject_kind = 'project' AND p.id = a.subject_id), a.subject_title_zh)";
 
 /// Working days the addressee has to answer, by default.
 pub const RESPONSE_WORKING_DAYS: u32 = 10;
@@ -211,7 +211,7 @@ pub async fn draft_from_alerts(
             .collect();
         let subject = format!("关于{}项推进滞后事项的提示函", subjects.len());
         let body = format!(
-            "经督查，你单位负责的以下{}项任务或项目推进滞后。请对照问题逐项整改，于{}前书面反馈整改措施和时间安排。",
+            "经督查，你单位负责的以下{}项工作推进滞后。请对照问题逐项整改，于{}前书面反馈整改措施和时间安排。",
             subjects.len(),
             text::format_date(due)
         );

@@ -96,6 +96,9 @@ struct Found {
     unit: Option<i64>,
     zh: String,
     en: String,
+    /// Empty for tasks and projects, whose codes and titles letters read from their rows.
+    code: String,
+    title: String,
 }
 
 /// Alerts to close: subject ids by subject kind and rule.
@@ -253,6 +256,8 @@ pub async fn run(
                         unit: Some(lead),
                         zh,
                         en,
+                        code: String::new(),
+                        title: String::new(),
                     });
                 }
             }
@@ -326,6 +331,8 @@ pub async fn run(
                             unit: None,
                             zh,
                             en,
+                            code: String::new(),
+                            title: String::new(),
                         });
                     }
                 }
@@ -499,6 +506,8 @@ async fn reconcile_foreign(
             unit: l.unit_org_id,
             zh: l.details_zh,
             en: l.details_en,
+            code: l.subject_code,
+            title: l.subject_title_zh,
         });
     }
     Ok(closing)
@@ -535,13 +544,13 @@ async fn insert_alerts(
     let max_params = xietong_core::db::rows_per_statement(1);
     let mut rest = alerts;
     while !rest.is_empty() {
-        let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, opened_at) VALUES ");
+        let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, subject_code, subject_title_zh, opened_at) VALUES ");
         // $1 is the shared opening time; each distinct wording follows once.
         let mut texts: Vec<&str> = vec![now];
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut rows = 0;
         for f in rest {
-            let new_texts = [&f.zh, &f.en]
+            let new_texts = [&f.zh, &f.en, &f.code, &f.title]
                 .iter()
                 .filter(|t| !index.contains_key(t.as_str()))
                 .count();
@@ -550,6 +559,8 @@ async fn insert_alerts(
             }
             let zh = text_param(&f.zh, &mut texts, &mut index);
             let en = text_param(&f.en, &mut texts, &mut index);
+            let code = text_param(&f.code, &mut texts, &mut index);
+            let title = text_param(&f.title, &mut texts, &mut index);
             if rows > 0 {
                 sql.push_str(", ");
             }
@@ -558,7 +569,7 @@ async fn insert_alerts(
                 .map(|u| u.to_string())
                 .unwrap_or_else(|| "NULL".into());
             sql.push_str(&format!(
-                "('{}', '{}', {}, {}, {unit}, ${zh}, ${en}, $1)",
+                "('{}', '{}', {}, {}, {unit}, ${zh}, ${en}, ${code}, ${title}, $1)",
                 f.rule, f.kind, f.id, f.framework_id
             ));
             rows += 1;
