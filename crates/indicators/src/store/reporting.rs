@@ -73,12 +73,23 @@ pub fn due_month(today: time::Date, grace_days: u8) -> Period {
 /// figure, no activity) for the month last due.
 pub const REPORT_MISSING: &str = "indicator_report_missing";
 
+#[derive(sqlx::FromRow)]
+struct Unreported {
+    id: i64,
+    framework_id: i64,
+    owner_org_id: Option<i64>,
+    party_a: String,
+    party_b: String,
+    name_a: String,
+    name_b: String,
+}
+
 /// Every active pairing that has not reported for the month last due on `today`, as lags for
 /// the supervision loop (addressed to the pairing's responsible organisation).
 pub async fn missing_reports(db: &xietong_core::Db, today: time::Date) -> Result<Vec<ForeignLag>> {
     let month = due_month(today, GRACE_DAYS);
-    let rows: Vec<(i64, i64, Option<i64>, String, String, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.framework_id, p.owner_org_id, p.party_a, p.party_b, ra.name_zh, rb.name_zh
+    let rows: Vec<Unreported> = sqlx::query_as(
+        "SELECT p.id, p.framework_id, p.owner_org_id, p.party_a, p.party_b, ra.name_zh AS name_a, rb.name_zh AS name_b
            FROM pairings p JOIN regions ra ON ra.code = p.party_a JOIN regions rb ON rb.code = p.party_b
           WHERE p.status = 'active' AND (p.started_on IS NULL OR p.started_on <= $3)
             AND p.framework_id IN (SELECT framework_id FROM framework_indicators)
@@ -97,19 +108,20 @@ pub async fn missing_reports(db: &xietong_core::Db, today: time::Date) -> Result
     let key = month.key();
     Ok(rows
         .into_iter()
-        .map(
-            |(id, framework_id, unit, code_a, code_b, a, b)| ForeignLag {
+        .map(|p| {
+            let (a, b) = (&p.name_a, &p.name_b);
+            ForeignLag {
                 rule: REPORT_MISSING,
                 subject_kind: "pairing",
-                subject_id: id,
-                framework_id,
-                unit_org_id: unit,
-                subject_code: format!("{code_a}-{code_b}"),
+                subject_id: p.id,
+                framework_id: p.framework_id,
+                unit_org_id: p.owner_org_id,
+                subject_code: format!("{}-{}", p.party_a, p.party_b),
                 subject_title_zh: format!("{a}—{b} 结对"),
                 details_zh: format!("{a}—{b} 结对 {key} 月度指标未报送"),
                 details_en: format!("the {a}–{b} pairing filed no figures for {key}"),
-            },
-        )
+            }
+        })
         .collect())
 }
 
