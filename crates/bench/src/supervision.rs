@@ -366,16 +366,9 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
 
     let actor = Actor::system("bench");
     let t = Instant::now();
-    let outcome = xietong_supervision::store::sweep::run(
-        &db,
-        &actor,
-        today,
-        None,
-        &Default::default(),
-        &xietong_server::lag_finders(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let outcome = xietong_server::sweep_now(&db, &settings, &actor, today)
+        .await
+        .map_err(|e| e.to_string())?;
     out.push((
         "full lag sweep, first run".into(),
         format!(
@@ -387,16 +380,9 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
         ),
     ));
     let t = Instant::now();
-    xietong_supervision::store::sweep::run(
-        &db,
-        &actor,
-        today,
-        None,
-        &Default::default(),
-        &xietong_server::lag_finders(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    xietong_server::sweep_now(&db, &settings, &actor, today)
+        .await
+        .map_err(|e| e.to_string())?;
     out.push((
         "full lag sweep, again (nothing changes)".into(),
         format!("{:.2} s", t.elapsed().as_secs_f64()),

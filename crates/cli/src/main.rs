@@ -324,16 +324,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             let actor = Actor::system("cli");
             let today = xietong_core::calendar::shanghai_date(xietong_core::clock::now());
-            let outcome = xietong_supervision::store::sweep::run(
-                &db,
-                &actor,
-                today,
-                None,
-                &Default::default(),
-                &xietong_server::lag_finders(),
-            )
-            .await
-            .map_err(describe)?;
+            let outcome = xietong_server::sweep_now(&db, &settings, &actor, today)
+                .await
+                .map_err(describe)?;
             let escalated =
                 xietong_supervision::store::letters::escalate_overdue(&db, &actor, today)
                     .await
@@ -413,6 +406,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<ExitCode, String> {
         tokio::spawn(xietong_supervision::schedule::run_daily(
             db.clone(),
             settings.sweep_hour,
+            settings.lags,
             xietong_server::lag_finders(),
         ));
     }

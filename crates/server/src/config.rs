@@ -28,6 +28,9 @@ pub struct Settings {
     pub sweep_hour: u8,
     /// Run the daily sweep in this process (turn off for instances that should only serve).
     pub scheduler: bool,
+    /// Thresholds of the supervision lag rules (`[lags]` in the file, `XIETONG_LAGS__…` in the
+    /// environment); a value outside its range stops start-up with a message naming it.
+    pub lags: xietong_supervision::domain::LagRules,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             evidence_max_bytes: 10 * 1024 * 1024,
             sweep_hour: 2,
             scheduler: true,
+            lags: Default::default(),
         }
     }
 }
@@ -60,6 +64,7 @@ impl fmt::Debug for Settings {
             .field("evidence_max_bytes", &self.evidence_max_bytes)
             .field("sweep_hour", &self.sweep_hour)
             .field("scheduler", &self.scheduler)
+            .field("lags", &self.lags)
             .finish()
     }
 }
@@ -70,7 +75,7 @@ impl Settings {
         let file = std::env::var("XIETONG_CONFIG").unwrap_or_else(|_| "xietong.toml".into());
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("XIETONG_").ignore(&["CONFIG"]))
+            .merge(Env::prefixed("XIETONG_").ignore(&["CONFIG"]).split("__"))
             .extract()
             .map_err(|e| format!("configuration: {e}"))
     }
@@ -98,6 +103,38 @@ mod tests {
             let s = Settings::load().map_err(figment::Error::from)?;
             assert_eq!(s.bind.port(), 9999);
             assert_eq!(s.max_connections, 3);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn lag_thresholds_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "xietong.toml",
+                "[lags]\nreport_grace_days = 5\nmin_investment_share_percent = 70",
+            )?;
+            jail.set_env("XIETONG_LAGS__BEHIND_POINTS", "40");
+            let s = Settings::load().map_err(figment::Error::from)?;
+            let t = xietong_supervision::domain::LagThresholds::from(s.lags);
+            assert_eq!(t.report_grace_days, 5);
+            assert_eq!(t.behind_points, 40);
+            assert_eq!(t.min_investment_share_percent, 70);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn a_threshold_out_of_range_stops_start_up_naming_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("xietong.toml", "[lags]\nmin_investment_share_percent = 180")?;
+            let e = Settings::load().expect_err("180 % is refused");
+            assert!(e.contains("min_investment_share_percent"), "{e}");
+            jail.create_file("xietong.toml", "[lags]\nbehind_point = 30")?;
+            let e = Settings::load().expect_err("a misspelt threshold is refused");
+            assert!(e.contains("behind_point"), "{e}");
             Ok(())
         });
     }

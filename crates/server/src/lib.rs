@@ -92,6 +92,18 @@ pub fn lag_finders() -> Vec<xietong_core::lags::LagFinder> {
     vec![xietong_indicators::store::reporting::finder()]
 }
 
+/// One lag sweep for `today` on demand, under the configured thresholds and with every
+/// feature's finder (the scheduler runs the same with a daily slot).
+pub async fn sweep_now(
+    db: &Db,
+    settings: &Settings,
+    actor: &xietong_core::permissions::Actor,
+    today: time::Date,
+) -> xietong_core::error::Result<xietong_supervision::store::sweep::SweepOutcome> {
+    xietong_supervision::store::sweep::run(db, actor, today, None, &settings.lags, &lag_finders())
+        .await
+}
+
 /// The whole application for a prepared database.
 pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     let ui = Ui::new(&ui_parts())?;
@@ -133,6 +145,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         .layer(axum::Extension(xietong_supervision::EvidenceLimit(
             settings.evidence_max_bytes,
         )))
+        .layer(axum::Extension(settings.lags))
         .layer(axum::extract::DefaultBodyLimit::max(
             settings.max_body_bytes,
         ))

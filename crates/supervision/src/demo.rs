@@ -11,6 +11,7 @@ use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Actor;
 use xietong_core::Db;
 
+use crate::domain::LagRules;
 use crate::store::meetings::{self, DecisionInput, DocumentInput, MeetingInput};
 use crate::store::projects::{self, InvestmentInput, PlanInput, ProjectInput};
 use crate::store::tasks::{self, ReportInput, ResolveInput, TaskInput};
@@ -244,6 +245,7 @@ pub async fn load(db: &Db, today: Date) -> Result<()> {
                 generated: t.generated,
             },
             today,
+            &LagRules::default(),
         )
         .await?;
         // Tasks of past years are shown as delivered and verified; the reports say they are generated.
@@ -256,7 +258,15 @@ pub async fn load(db: &Db, today: Date) -> Result<()> {
                 percent: 100,
                 narrative_zh: "（演示数据，生成）按期完成".into(),
             };
-            tasks::file_report(db, &actor, created.task.id, &report, today).await?;
+            tasks::file_report(
+                db,
+                &actor,
+                created.task.id,
+                &report,
+                today,
+                &LagRules::default(),
+            )
+            .await?;
             tasks::resolve(
                 db,
                 &actor,
@@ -266,6 +276,7 @@ pub async fn load(db: &Db, today: Date) -> Result<()> {
                     reason: "（演示数据，生成）".into(),
                 },
                 today,
+                &LagRules::default(),
             )
             .await?;
         }
@@ -424,6 +435,7 @@ async fn live_tasks(
                 ..Default::default()
             },
             today,
+            &LagRules::default(),
         )
         .await?;
         if let Some(p) = percent {
@@ -432,18 +444,18 @@ async fn live_tasks(
                 percent: p,
                 narrative_zh: "（演示数据，生成）".into(),
             };
-            tasks::file_report(db, actor, created.task.id, &report, today).await?;
+            tasks::file_report(
+                db,
+                actor,
+                created.task.id,
+                &report,
+                today,
+                &LagRules::default(),
+            )
+            .await?;
         }
     }
     // Other features' demo data is loaded after this one: their lags come with the next sweep.
-    crate::store::sweep::run(
-        db,
-        actor,
-        today,
-        None,
-        &crate::domain::LagRules::default(),
-        &[],
-    )
-    .await?;
+    crate::store::sweep::run(db, actor, today, None, &LagRules::default(), &[]).await?;
     Ok(())
 }

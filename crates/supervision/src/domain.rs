@@ -80,22 +80,97 @@ impl std::fmt::Display for Period {
     }
 }
 
-/// Thresholds of the lag rules (defaults documented in README; configurable per deployment).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// Thresholds of the lag rules, read from the `[lags]` section of the configuration (defaults
+/// and ranges documented in README). Only values inside their ranges make a `LagRules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "LagThresholds", into = "LagThresholds")]
 pub struct LagRules {
+    report_grace_days: i64,
+    behind_points: i64,
+    projects: crate::projects_rules::ProjectRules,
+}
+
+/// The thresholds as written in configuration, before their ranges are checked.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LagThresholds {
     /// Days after a period ends within which its progress report is still on time.
     pub report_grace_days: i64,
     /// A task whose reported percent trails the share of its time already elapsed by more than
     /// this many points is at risk.
     pub behind_points: i64,
+    /// A project lags when its completed investment is below this share (percent) of its annual
+    /// plan prorated to the part of the year elapsed.
+    pub min_investment_share_percent: i64,
+}
+
+impl Default for LagThresholds {
+    fn default() -> Self {
+        LagThresholds {
+            report_grace_days: 10,
+            behind_points: 25,
+            min_investment_share_percent: 80,
+        }
+    }
+}
+
+impl TryFrom<LagThresholds> for LagRules {
+    type Error = String;
+
+    fn try_from(t: LagThresholds) -> Result<Self, String> {
+        let within = |name: &str, v: i64, lo: i64, hi: i64| {
+            if (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!(
+                    "lags.{name} must be between {lo} and {hi}, not {v}"
+                ))
+            }
+        };
+        Ok(LagRules {
+            report_grace_days: within("report_grace_days", t.report_grace_days, 0, 31)?,
+            behind_points: within("behind_points", t.behind_points, 1, 100)?,
+            projects: crate::projects_rules::ProjectRules {
+                min_share_percent: within(
+                    "min_investment_share_percent",
+                    t.min_investment_share_percent,
+                    1,
+                    100,
+                )?,
+            },
+        })
+    }
+}
+
+impl From<LagRules> for LagThresholds {
+    fn from(r: LagRules) -> Self {
+        LagThresholds {
+            report_grace_days: r.report_grace_days,
+            behind_points: r.behind_points,
+            min_investment_share_percent: r.projects.min_share_percent,
+        }
+    }
 }
 
 impl Default for LagRules {
     fn default() -> Self {
-        LagRules {
-            report_grace_days: 10,
-            behind_points: 25,
-        }
+        LagThresholds::default()
+            .try_into()
+            .expect("the default thresholds are within their ranges")
+    }
+}
+
+impl LagRules {
+    pub fn report_grace_days(&self) -> i64 {
+        self.report_grace_days
+    }
+
+    pub fn behind_points(&self) -> i64 {
+        self.behind_points
+    }
+
+    pub fn projects(&self) -> &crate::projects_rules::ProjectRules {
+        &self.projects
     }
 }
 
@@ -190,7 +265,7 @@ pub fn lags(f: &TaskFacts, today: Date, rules: &LagRules) -> Vec<Lag> {
     // The last period that has ended and whose grace has passed must have a report, unless
     // the task had not started by its end.
     let mut due = Period::of(today).previous();
-    if (today - due.last_day()).whole_days() <= rules.report_grace_days {
+    if (today - due.last_day()).whole_days() <= rules.report_grace_days() {
         due = due.previous();
     }
     let due_applies = due.last_day() >= f.start_on && due.first_day() <= f.deadline;
@@ -207,7 +282,7 @@ pub fn lags(f: &TaskFacts, today: Date, rules: &LagRules) -> Vec<Lag> {
     }
     let expected = expected_percent(f.start_on, f.deadline, today);
     let reported = f.latest.map(|(p, _)| p).unwrap_or(0);
-    if today <= f.deadline && expected - reported > rules.behind_points {
+    if today <= f.deadline && expected - reported > rules.behind_points() {
         out.push(Lag::Behind { expected, reported });
     }
     out

@@ -19,12 +19,12 @@ pub fn not_yet_started(stage: &str) -> bool {
     matches!(stage, "reserve" | "preparatory")
 }
 
-/// Thresholds of the project lag rules.
-#[derive(Debug, Clone, Copy)]
+/// Thresholds of the project lag rules (configured as part of [`crate::domain::LagRules`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProjectRules {
     /// A project lags when its completed investment is below this share (percent) of its plan
     /// prorated to the part of the year elapsed.
-    pub min_share_percent: i64,
+    pub(crate) min_share_percent: i64,
 }
 
 impl Default for ProjectRules {
@@ -42,6 +42,8 @@ pub enum ProjectLag {
     BehindPlan {
         expected_fen: i64,
         completed_fen: i64,
+        /// The threshold it fell below, in percent of `expected_fen`.
+        min_share_percent: i64,
     },
     /// Planned to start by now, still in reserve or preparation.
     NotStarted { planned_start: String },
@@ -75,6 +77,7 @@ pub fn lags(f: &PlanFacts, today: Date, rules: &ProjectRules) -> Vec<ProjectLag>
             out.push(ProjectLag::BehindPlan {
                 expected_fen: expected,
                 completed_fen: f.completed_fen,
+                min_share_percent: rules.min_share_percent,
             });
         }
     }
@@ -99,14 +102,15 @@ pub fn describe(lag: &ProjectLag) -> (String, String) {
         ProjectLag::BehindPlan {
             expected_fen,
             completed_fen,
+            min_share_percent: share,
         } => (
             format!(
-                "完成投资{}，低于时序计划{}的80%",
+                "完成投资{}，低于时序计划{}的{share}%",
                 show(*completed_fen),
                 show(*expected_fen)
             ),
             format!(
-                "completed investment {} is under 80% of the prorated plan {}",
+                "completed investment {} is under {share}% of the prorated plan {}",
                 show(*completed_fen),
                 show(*expected_fen)
             ),
@@ -158,7 +162,8 @@ mod tests {
             lags(&facts(14_559), today, &ProjectRules::default()),
             vec![ProjectLag::BehindPlan {
                 expected_fen: 18_200,
-                completed_fen: 14_559
+                completed_fen: 14_559,
+                min_share_percent: 80,
             }]
         );
     }
@@ -181,8 +186,13 @@ mod tests {
         let (zh, _) = describe(&ProjectLag::BehindPlan {
             expected_fen: 43_900_000_000,
             completed_fen: 1_508_000_000,
+            min_share_percent: 60,
         });
         assert!(zh.contains("4.39亿元") && zh.contains("1508万元"), "{zh}");
+        assert!(
+            zh.contains("的60%"),
+            "the threshold in force is named: {zh}"
+        );
     }
 
     proptest! {

@@ -24,22 +24,13 @@ pub fn until_next(now: OffsetDateTime, hour: u8) -> Duration {
 
 /// Runs forever: sleeps until the hour, runs the day's slot, repeats. Errors are logged and the
 /// next day is tried again; a slot another instance ran is skipped.
-pub async fn run_daily(db: Db, hour: u8, finders: Vec<LagFinder>) {
+pub async fn run_daily(db: Db, hour: u8, rules: LagRules, finders: Vec<LagFinder>) {
     loop {
         tokio::time::sleep(until_next(OffsetDateTime::now_utc(), hour)).await;
         let today = xietong_core::calendar::shanghai_date(OffsetDateTime::now_utc());
         let actor = Actor::system("scheduler");
         let slot = format!("daily-{today}");
-        match crate::store::sweep::run(
-            &db,
-            &actor,
-            today,
-            Some(&slot),
-            &LagRules::default(),
-            &finders,
-        )
-        .await
-        {
+        match crate::store::sweep::run(&db, &actor, today, Some(&slot), &rules, &finders).await {
             Ok(outcome) if outcome.skipped => {
                 tracing::info!(%slot, "sweep already run by another instance")
             }

@@ -158,6 +158,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
         &task("RU-A", today),
         Default::default(),
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap()
@@ -169,6 +170,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
         &task("RU-B", date(y, 12, 31)),
         Default::default(),
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap()
@@ -180,6 +182,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
         &task("RU-C", date(y, 12, 31)),
         Default::default(),
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap()
@@ -197,6 +200,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
             narrative_zh: "已完成".into(),
         },
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap();
@@ -210,6 +214,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
             reason: String::new(),
         },
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap();
@@ -223,6 +228,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
             due_on: day(today - Duration::days(3)),
         },
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap();
@@ -236,6 +242,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
             reason: "并入其他任务".into(),
         },
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap();
@@ -298,6 +305,7 @@ async fn the_cards_roll_ups_equal_a_recomputation_after_every_write(app: TestApp
             ),
         ],
         today,
+        &xietong_supervision::domain::LagRules::default(),
     )
     .await
     .unwrap();

@@ -91,12 +91,22 @@ pub async fn spawn(engine: Engine) -> TestApp {
 
 /// Starts an app on an existing database (for several instances on one database).
 pub async fn spawn_on(database_url: &str, demo: bool) -> TestApp {
-    let settings = Settings {
+    spawn_configured(database_url, demo, |_| {}).await
+}
+
+/// Starts an app on an existing database with settings changed by `configure`.
+pub async fn spawn_configured(
+    database_url: &str,
+    demo: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = Settings {
         database_url: database_url.to_string(),
         max_connections: 8,
         max_body_bytes: 64 * 1024,
         ..Settings::default()
     };
+    configure(&mut settings);
     let db = xietong_server::prepare_database(&settings)
         .await
         .expect("prepare database");

@@ -13,6 +13,7 @@ on_both_engines!(
     bad_task_input_and_outsiders_change_nothing,
     the_sweep_is_idempotent_and_runs_once_per_slot,
     each_subjects_open_lags_follow_its_alerts,
+    the_configured_thresholds_judge_reports_and_sweeps,
 );
 
 fn shanghai_today() -> time::Date {
@@ -699,4 +700,71 @@ async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
         (again.opened, again.closed, again.statuses_changed),
         (0, 0, 0)
     );
+}
+
+/// A task two thirds through its time reported at 30 % trails by about 37 points: at risk under
+/// the default threshold (25), on track for an instance configured to allow 50.
+async fn the_configured_thresholds_judge_reports_and_sweeps(app: TestApp) {
+    let coordinator = app
+        .token_for("cy.sv", Role::Coordinator, Some("CY"), None)
+        .await;
+    let staff = app
+        .token_for(
+            "yongchuan.sv",
+            Role::Staff,
+            Some("CY"),
+            Some(app.org_id("永川区人民政府").await),
+        )
+        .await;
+    let id = new_task(&app, &coordinator, "CY-T-THRESHOLD").await["id"]
+        .as_i64()
+        .unwrap();
+    let this_month = shanghai_today().to_string()[..7].to_string();
+    let report = json!({"period": this_month, "percent": 30, "narrative_zh": "土地报批中"});
+    let path = format!("/api/v1/tasks/{id}/reports");
+    assert_eq!(
+        status_after(app.post_json(&path, &staff, &report).await).await,
+        "at_risk"
+    );
+
+    let lenient = crate::helpers::spawn_configured(&app.database_url, false, |s| {
+        s.lags = xietong_supervision::domain::LagThresholds {
+            behind_points: 50,
+            ..Default::default()
+        }
+        .try_into()
+        .unwrap();
+    })
+    .await;
+    assert_eq!(
+        status_after(lenient.post_json(&path, &staff, &report).await).await,
+        "on_track",
+        "a report is judged by the configured threshold"
+    );
+    // Each instance's sweep judges by its own thresholds.
+    assert_eq!(
+        sweep_then_status(&lenient, &coordinator, id).await,
+        "on_track"
+    );
+    assert_eq!(sweep_then_status(&app, &coordinator, id).await, "at_risk");
+}
+
+async fn status_after(r: reqwest::Response) -> String {
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let t: Value = r.json().await.unwrap();
+    t["status"].as_str().unwrap().to_string()
+}
+
+async fn sweep_then_status(app: &TestApp, token: &str, id: i64) -> String {
+    let r = app
+        .post_json("/api/v1/supervision/sweep", token, &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t: Value = app
+        .get(&format!("/api/v1/tasks/{id}"), Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    t["status"].as_str().unwrap().to_string()
 }

@@ -3,10 +3,12 @@
 //! details naming each bad cell; with `?report=xlsx` the 422 carries instead the uploaded sheet
 //! with those cells marked in red, a note on each and an “错误说明” column.
 
+use crate::domain::LagRules;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -243,6 +245,7 @@ pub async fn task_template_bytes(s: &AppState) -> Result<Vec<u8>> {
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn import_tasks(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Query(q): Query<ImportQuery>,
     body: Bytes,
@@ -250,7 +253,7 @@ async fn import_tasks(
     let actor = ctx.actor()?;
     let as_xlsx = q.wants_xlsx()?;
     let outcome = match excel::read_rows(&body, &excel::TASK_HEADERS) {
-        Ok(rows) => tasks::import(&s.db, actor, &rows, today()).await,
+        Ok(rows) => tasks::import(&s.db, actor, &rows, today(), &rules).await,
         Err(e) => Err(e),
     };
     Ok(match outcome {

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -53,10 +54,19 @@ async fn list_tasks(
     responses((status = 201, body = TaskDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_task(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     ApiJson(input): ApiJson<TaskInput>,
 ) -> Result<(StatusCode, Json<TaskDetail>)> {
-    let t = tasks::create(&s.db, ctx.actor()?, &input, Provenance::default(), today()).await?;
+    let t = tasks::create(
+        &s.db,
+        ctx.actor()?,
+        &input,
+        Provenance::default(),
+        today(),
+        &rules,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -84,11 +94,12 @@ async fn get_task(
     responses((status = 201, body = TaskDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn file_report(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReportInput>,
 ) -> Result<(StatusCode, Json<TaskDetail>)> {
-    let t = tasks::file_report(&s.db, ctx.actor()?, id, &input, today()).await?;
+    let t = tasks::file_report(&s.db, ctx.actor()?, id, &input, today(), &rules).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -97,12 +108,13 @@ async fn file_report(
     responses((status = 200, body = TaskDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn resolve_task(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Json<TaskDetail>> {
     Ok(Json(
-        tasks::resolve(&s.db, ctx.actor()?, id, &input, today()).await?,
+        tasks::resolve(&s.db, ctx.actor()?, id, &input, today(), &rules).await?,
     ))
 }
 
@@ -110,11 +122,12 @@ async fn resolve_task(
     responses((status = 201, body = TaskDetail), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_milestone(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<MilestoneInput>,
 ) -> Result<(StatusCode, Json<TaskDetail>)> {
-    let t = tasks::add_milestone(&s.db, ctx.actor()?, id, &input, today()).await?;
+    let t = tasks::add_milestone(&s.db, ctx.actor()?, id, &input, today(), &rules).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -130,17 +143,13 @@ async fn task_alerts(
 
 /// Run the lag sweep now (admins and coordinators); idempotent.
 #[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision", responses((status = 200, body = SweepOutcome), (status = 403, body = Problem)))]
-async fn run_sweep(State(s): State<AppState>, ctx: Ctx) -> Result<Json<SweepOutcome>> {
+async fn run_sweep(
+    State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
+    ctx: Ctx,
+) -> Result<Json<SweepOutcome>> {
     Ok(Json(
-        sweep::run(
-            &s.db,
-            ctx.actor()?,
-            today(),
-            None,
-            &LagRules::default(),
-            &s.lag_finders,
-        )
-        .await?,
+        sweep::run(&s.db, ctx.actor()?, today(), None, &rules, &s.lag_finders).await?,
     ))
 }
 

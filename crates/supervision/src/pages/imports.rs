@@ -2,9 +2,11 @@
 //! the page a failed import (any of the three templates) shows: every bad cell named, and the
 //! uploaded sheet with those cells marked, offered for download.
 
+use crate::domain::LagRules;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use xietong_core::error::{Error, Msg, Result};
 use xietong_core::web::{AppState, Ctx};
 
@@ -125,13 +127,14 @@ pub async fn project_template() -> Result<Response> {
 
 pub async fn import_tasks(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     form: Multipart,
 ) -> Result<Response> {
     let actor = ctx.actor()?.clone();
     let file = read_upload(&ctx, form).await?;
     let outcome = match excel::read_rows(&file, &excel::TASK_HEADERS) {
-        Ok(rows) => tasks::import(&s.db, &actor, &rows, today()).await,
+        Ok(rows) => tasks::import(&s.db, &actor, &rows, today(), &rules).await,
         Err(e) => Err(e),
     };
     match outcome {

@@ -1,7 +1,9 @@
 //! Pages: meetings by level, a meeting with its documents, decisions, agenda and resulting tasks.
 
+use crate::domain::LagRules;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use serde::Deserialize;
 use xietong_core::domain::text;
 use xietong_core::error::Result;
@@ -117,6 +119,7 @@ pub struct TaskForm {
 /// every problem on the error page.
 pub async fn create_task(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<TaskForm>,
@@ -143,6 +146,7 @@ pub async fn create_task(
         &input,
         tasks::Provenance::default(),
         today(),
+        &rules,
     )
     .await?;
     Ok(Redirect::to(&format!("/tasks/{}", task.task.id)).into_response())

@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use serde::Serialize;
 use xietong_core::audit;
 use xietong_core::db::filter::page;
@@ -13,6 +14,7 @@ use xietong_core::web::{AppState, CsrfForm, Ctx};
 use crate::api::today;
 use crate::domain::{LagRules, Period, TaskStatus};
 use crate::permissions;
+use crate::store::evidence::Uploads;
 use crate::store::sweep;
 use crate::store::tasks::{self, ReportInput, ResolveInput, TaskFilter};
 
@@ -166,6 +168,7 @@ async fn refused(s: &AppState, ctx: &Ctx, id: i64, e: Error) -> Result<Response>
 /// here); a plain form is taken as well.
 pub async fn file_report(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     limit: Option<axum::Extension<crate::store::evidence::EvidenceLimit>>,
     Path(id): Path<i64>,
@@ -208,7 +211,17 @@ pub async fn file_report(
         let CsrfForm(input) = CsrfForm::<ReportInput>::from_request(req, &s).await?;
         (input, vec![])
     };
-    match tasks::file_report_with_evidence(&s.db, &actor, id, &input, files, limit, today()).await {
+    match tasks::file_report_with_evidence(
+        &s.db,
+        &actor,
+        id,
+        &input,
+        Uploads { files, limit },
+        today(),
+        &rules,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{id}")).into_response()),
         Err(e) => refused(&s, &ctx, id, e).await,
     }
@@ -216,11 +229,12 @@ pub async fn file_report(
 
 pub async fn resolve(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<ResolveInput>,
 ) -> Result<Response> {
-    match tasks::resolve(&s.db, ctx.actor()?, id, &input, today()).await {
+    match tasks::resolve(&s.db, ctx.actor()?, id, &input, today(), &rules).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{id}")).into_response()),
         Err(e) => refused(&s, &ctx, id, e).await,
     }
@@ -231,17 +245,10 @@ pub struct Nothing {}
 
 pub async fn sweep(
     State(s): State<AppState>,
+    Extension(rules): Extension<LagRules>,
     ctx: Ctx,
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> Result<Response> {
-    sweep::run(
-        &s.db,
-        ctx.actor()?,
-        today(),
-        None,
-        &LagRules::default(),
-        &s.lag_finders,
-    )
-    .await?;
+    sweep::run(&s.db, ctx.actor()?, today(), None, &rules, &s.lag_finders).await?;
     Ok(Redirect::to("/tasks?status=at_risk").into_response())
 }

@@ -19,6 +19,13 @@ impl Default for EvidenceLimit {
     }
 }
 
+/// The files sent with a report, and the size each may reach.
+#[derive(Debug, Clone, Default)]
+pub struct Uploads {
+    pub files: Vec<Upload>,
+    pub limit: EvidenceLimit,
+}
+
 /// A file as uploaded, before any check.
 #[derive(Debug, Clone)]
 pub struct Upload {

@@ -14,7 +14,7 @@ use xietong_core::permissions::{Actor, Decision, Role};
 use xietong_core::Db;
 
 use crate::domain::{self, Lag, LagRules};
-use crate::projects_rules::{self, PlanFacts, ProjectRules};
+use crate::projects_rules::{self, PlanFacts};
 use crate::store::tasks::facts_of;
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -294,7 +294,7 @@ pub async fn run(
     .fetch_all(w.conn())
     .await?;
     let mut project_updates: HashMap<i64, Vec<i64>> = HashMap::new();
-    let project_rules = ProjectRules::default();
+    let project_rules = rules.projects();
     for pack in packs.iter().filter_map(|(p,)| p.as_deref()) {
         for row in pack.split(';') {
             let mut f = row.split(',');
@@ -316,7 +316,7 @@ pub async fn run(
                     completed_fen,
                     planned_start_on: text::date("planned_start_on", start).ok(),
                 };
-                for lag in projects_rules::lags(&facts, today, &project_rules) {
+                for lag in projects_rules::lags(&facts, today, project_rules) {
                     let rule = projects_rules::rule_of(&lag);
                     let bit = bit_of(&PROJECT_RULES, rule);
                     bits |= bit;

@@ -362,6 +362,7 @@ pub async fn create(
     input: &TaskInput,
     provenance: Provenance,
     today: Date,
+    rules: &LagRules,
 ) -> Result<TaskDetail> {
     let v = input.parse()?;
     xietong_core::registry::frameworks::get(db, input.framework_id)
@@ -392,7 +393,7 @@ pub async fn create(
     }
     let mut w = db.write(actor).await?;
     manage(&mut w, input.framework_id)?;
-    let id = insert(&mut w, &v, input, &provenance, today)
+    let id = insert(&mut w, &v, input, &provenance, today, rules)
         .await
         .map_err(|e| {
             e.on_unique(
@@ -413,6 +414,7 @@ async fn insert(
     input: &TaskInput,
     provenance: &Provenance,
     today: Date,
+    rules: &LagRules,
 ) -> Result<i64> {
     let facts = TaskFacts {
         start_on: v.start_on,
@@ -421,7 +423,7 @@ async fn insert(
         latest: None,
         overdue_milestones: 0,
     };
-    let status = domain::status(&facts, today, &LagRules::default());
+    let status = domain::status(&facts, today, rules);
     let now = xietong_core::clock::now_rfc3339();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO tasks (code, framework_id, title_zh, title_en, area, year, lead_org_id, start_on, deadline, deliverable_zh, source_kind,
@@ -506,6 +508,7 @@ pub async fn import(
     actor: &Actor,
     rows: &[crate::excel::SheetRow],
     today: Date,
+    rules: &LagRules,
 ) -> Result<LedgerOutcome> {
     use crate::excel::{cell_problem, key_of, split_list, SOURCE_KIND_LABELS, TASK_HEADERS as H};
     if rows.is_empty() {
@@ -678,7 +681,7 @@ pub async fn import(
         };
         match id {
             None => {
-                let id = insert(&mut w, v, input, &Provenance::default(), today).await?;
+                let id = insert(&mut w, v, input, &Provenance::default(), today, rules).await?;
                 w.record(Change::created(
                     "task",
                     id,
@@ -714,7 +717,7 @@ pub async fn import(
                 {
                     set_owners(&mut w, *id, input.lead_org_id, &input.co_org_ids).await?;
                 }
-                refresh_status(&mut w, *id, today).await?;
+                refresh_status(&mut w, *id, today, rules).await?;
                 moved.finish(w.conn()).await?;
                 w.record(Change::updated("task", id, before, &after))
                     .await?;
@@ -907,15 +910,16 @@ pub async fn file_report(
     task_id: i64,
     input: &ReportInput,
     today: Date,
+    rules: &LagRules,
 ) -> Result<TaskDetail> {
     file_report_with_evidence(
         db,
         actor,
         task_id,
         input,
-        vec![],
-        EvidenceLimit::default(),
+        evidence::Uploads::default(),
         today,
+        rules,
     )
     .await
 }
@@ -927,9 +931,9 @@ pub async fn file_report_with_evidence(
     actor: &Actor,
     task_id: i64,
     input: &ReportInput,
-    uploads: Vec<Upload>,
-    limit: EvidenceLimit,
+    uploads: evidence::Uploads,
     today: Date,
+    rules: &LagRules,
 ) -> Result<TaskDetail> {
     let task = get(db, task_id).await?;
     let owner_ids: Vec<i64> = owners(db, task_id)
@@ -981,7 +985,7 @@ pub async fn file_report_with_evidence(
         (Some(p), Some(n)) => (p, n),
         _ => return Err(Error::Internal("report parsed".into())),
     };
-    let files = evidence::check(uploads, limit)?;
+    let files = evidence::check(uploads.files, uploads.limit)?;
     let previous: Option<ProgressReport> = sqlx::query_as(
         "SELECT id, period, percent, narrative_zh, reported_by, reported_at FROM progress_reports WHERE task_id = $1 AND period = $2",
     )
@@ -1010,7 +1014,7 @@ pub async fn file_report_with_evidence(
             .await?;
     evidence::attach(&mut w, report_id, &files).await?;
     let moved = rollups::TaskMove::start(w.conn(), task_id).await?;
-    refresh_status(&mut w, task_id, today).await?;
+    refresh_status(&mut w, task_id, today, rules).await?;
     moved.finish(w.conn()).await?;
     let after = serde_json::json!({"period": period.to_string(), "percent": input.percent, "narrative_zh": narrative});
     let change = match previous {
@@ -1082,7 +1086,12 @@ pub async fn attach_evidence(
 }
 
 /// Re-derives and stores a task's latest report and status inside a write.
-pub async fn refresh_status(w: &mut Write<'_>, task_id: i64, today: Date) -> Result<TaskStatus> {
+pub async fn refresh_status(
+    w: &mut Write<'_>,
+    task_id: i64,
+    today: Date,
+    rules: &LagRules,
+) -> Result<TaskStatus> {
     let row: (String, String, Option<String>) =
         sqlx::query_as("SELECT start_on, deadline, resolution FROM tasks WHERE id = $1")
             .bind(task_id)
@@ -1106,7 +1115,7 @@ pub async fn refresh_status(w: &mut Write<'_>, task_id: i64, today: Date) -> Res
         latest.as_ref().map(|(p, c)| (*c, p.as_str())),
         overdue as usize,
     )?;
-    let status = domain::status(&facts, today, &LagRules::default());
+    let status = domain::status(&facts, today, rules);
     sqlx::query("UPDATE tasks SET status = $1, latest_percent = $2, latest_period = $3, updated_at = $4 WHERE id = $5")
         .bind(status.as_str())
         .bind(latest.as_ref().map(|l| l.1))
@@ -1160,6 +1169,7 @@ pub async fn resolve(
     task_id: i64,
     input: &ResolveInput,
     today: Date,
+    rules: &LagRules,
 ) -> Result<TaskDetail> {
     let task = get(db, task_id).await?;
     let mut w = db.write(actor).await?;
@@ -1209,7 +1219,7 @@ pub async fn resolve(
         .bind(task_id)
         .execute(w.conn())
         .await?;
-    refresh_status(&mut w, task_id, today).await?;
+    refresh_status(&mut w, task_id, today, rules).await?;
     moved.finish(w.conn()).await?;
     // Its open alerts are settled with it, and with them its open lags.
     sqlx::query("UPDATE alerts SET closed_at = $1 WHERE subject_kind = 'task' AND subject_id = $2 AND closed_at IS NULL")
@@ -1245,6 +1255,7 @@ pub async fn add_milestone(
     task_id: i64,
     input: &MilestoneInput,
     today: Date,
+    rules: &LagRules,
 ) -> Result<TaskDetail> {
     let task = get(db, task_id).await?;
     let mut p = Problems::new();
@@ -1266,7 +1277,7 @@ pub async fn add_milestone(
     .fetch_one(w.conn())
     .await?;
     let moved = rollups::TaskMove::start(w.conn(), task_id).await?;
-    refresh_status(&mut w, task_id, today).await?;
+    refresh_status(&mut w, task_id, today, rules).await?;
     moved.finish(w.conn()).await?;
     w.record(Change::created("milestone", id, serde_json::json!({"task_id": task_id, "title_zh": title, "due_on": text::format_date(due)})))
         .await?;
