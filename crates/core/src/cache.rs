@@ -5,8 +5,10 @@
 //! when their copy expires. Nothing that must be exact across instances (sessions, uniqueness,
 //! counters) belongs in one.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
@@ -14,6 +16,13 @@ use crate::error::Result;
 pub struct Snapshot<T> {
     ttl: Duration,
     inner: RwLock<Option<(Instant, Arc<T>)>>,
+}
+
+/// Reference data is trusted for two seconds unless a type says otherwise.
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Snapshot::new(Duration::from_secs(2))
+    }
 }
 
 impl<T> Snapshot<T> {
@@ -51,9 +60,39 @@ impl<T> Snapshot<T> {
     }
 }
 
+/// One application's caches of features' reference data, each made on first use: a feature
+/// keeps its own cache type here (one per type) without core knowing it.
+#[derive(Default)]
+pub struct Caches(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl Caches {
+    /// This application's `T`, made with `T::default()` the first time it is asked for.
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = map
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        // Entries are keyed by their own type, so the downcast cannot miss.
+        entry.clone().downcast::<T>().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_type_has_one_cache_per_application() {
+        let caches = Caches::default();
+        let a = caches.get::<Snapshot<u8>>();
+        let b = caches.get::<Snapshot<u8>>();
+        assert!(Arc::ptr_eq(&a, &b));
+        let other = Caches::default();
+        assert!(!Arc::ptr_eq(&a, &other.get::<Snapshot<u8>>()));
+    }
 
     #[tokio::test]
     async fn a_copy_is_reused_until_invalidated() {

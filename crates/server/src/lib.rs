@@ -115,6 +115,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         frameworks: Arc::default(),
         secure_cookies: settings.secure_cookies,
         lag_finders: lag_finders().into(),
+        caches: Arc::default(),
     };
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())

@@ -39,6 +39,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Every feature's lag finder, for the supervision sweep (the server composes them).
     pub lag_finders: Arc<[crate::lags::LagFinder]>,
+    /// Features' caches of their reference data (e.g. the indicator catalogue).
+    pub caches: Arc<crate::cache::Caches>,
 }
 
 impl FromRef<AppState> for Db {

@@ -48,9 +48,9 @@ async fn edit_indicator(
     Path(code): Path<String>,
     ApiJson(edit): ApiJson<IndicatorEdit>,
 ) -> Result<Json<Indicator>> {
-    Ok(Json(
-        catalogue::edit(&s.db, ctx.actor()?, &code, &edit).await?,
-    ))
+    let edited = catalogue::edit(&s.db, ctx.actor()?, &code, &edit).await?;
+    catalogue_changed(&s);
+    Ok(Json(edited))
 }
 
 /// The indicators a framework reports, in its card's order.
@@ -66,6 +66,16 @@ async fn framework_indicators(
     Ok(Json(catalogue::for_framework(&s.db, id).await?))
 }
 
+/// The application's copy of the catalogue (reads only; writes read it afresh).
+pub async fn catalogue_of(s: &AppState) -> Result<std::sync::Arc<catalogue::Catalogue>> {
+    s.caches.get::<catalogue::Cache>().get(&s.db).await
+}
+
+/// Drops the application's copy of the catalogue after an edit, so the next read sees it.
+pub fn catalogue_changed(s: &AppState) {
+    s.caches.get::<catalogue::Cache>().invalidate();
+}
+
 /// Reads a card the caller may see: members of the framework always, anyone once published.
 pub async fn readable_card(
     s: &AppState,
@@ -77,7 +87,7 @@ pub async fn readable_card(
     if !card::is_published(&s.db, fw.id, &day.to_string()).await? {
         require_read(ctx.actor.as_ref(), fw.id, fw.public != 0)?;
     }
-    card::build(&s.db, fw.id, day).await
+    card::build_from(&s.db, &*catalogue_of(s).await?, &fw, day).await
 }
 
 /// A framework's report card (成绩单) as of a day: per pairing, per side and in total, against
@@ -159,7 +169,7 @@ pub async fn readable_pairing(
     let p = crate::store::pairing(&s.db, id).await?;
     let fw = s.frameworks.get(&s.db, p.framework_id).await?;
     require_read(ctx.actor.as_ref(), fw.id, fw.public != 0)?;
-    let c = card::build_for_pairing(&s.db, fw.id, p.clone(), day).await?;
+    let c = card::build_for_pairing(&s.db, &*catalogue_of(s).await?, &fw, p.clone(), day).await?;
     let line = c.pairings.iter().find(|l| l.pairing_id == p.id);
     let indicators = c
         .indicators

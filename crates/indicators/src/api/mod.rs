@@ -5,7 +5,7 @@ mod card;
 pub mod excel;
 mod records;
 
-pub use card::{readable_card, readable_pairing, PairingView};
+pub use card::{catalogue_changed, catalogue_of, readable_card, readable_pairing, PairingView};
 
 use utoipa_axum::router::OpenApiRouter;
 use xietong_core::error::{Error, Result};

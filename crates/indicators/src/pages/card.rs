@@ -307,7 +307,7 @@ pub async fn public(
         .ok_or_else(|| Error::not_found("published report card", &key))?;
     let day =
         xietong_core::domain::text::date("as_of", &day).map_err(|e| Error::Invalid(vec![e]))?;
-    let c = card::build(&s.db, fw.id, day).await?;
+    let c = card::build_from(&s.db, &*crate::api::catalogue_of(&s).await?, &fw, day).await?;
     render_card(
         &s,
         &ctx,

@@ -82,7 +82,10 @@ pub async fn edit(
         higher_is_better: Some(form.higher_is_better.is_some()),
     };
     match catalogue::edit(&s.db, actor, &code, &edit).await {
-        Ok(_) => Ok(Redirect::to(&format!("/indicators/catalogue#{code}")).into_response()),
+        Ok(_) => {
+            crate::api::catalogue_changed(&s);
+            Ok(Redirect::to(&format!("/indicators/catalogue#{code}")).into_response())
+        }
         Err(e) => match form_refusal(&ctx, &e, true) {
             Some((message, status)) => render(&s, &ctx, Some((&code, message)), status).await,
             None => Err(e),

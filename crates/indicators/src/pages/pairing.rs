@@ -44,7 +44,9 @@ async fn form_lines(
     pairing: &store::PairingFacts,
     period: &Period,
 ) -> Result<Vec<FormLine>> {
-    let indicators = catalogue::for_framework(&s.db, pairing.framework_id).await?;
+    let indicators = crate::api::catalogue_of(s)
+        .await?
+        .for_framework(pairing.framework_id);
     let typed: Vec<(i64, i64)> = sqlx::query_as("SELECT indicator_id, amount FROM indicator_values WHERE pairing_id = $1 AND period = $2 AND status = 'current'")
         .bind(pairing.id)
         .bind(period.key())
@@ -123,10 +125,11 @@ async fn render_with(
     let can_report = store::may_report(ctx.actor.as_ref(), &pairing, region.as_deref())
         == xietong_core::permissions::Decision::Allow;
     let lines = form_lines(s, &pairing, &period).await?;
-    let names: BTreeMap<i64, String> = catalogue::all(&s.db)
+    let names: BTreeMap<i64, String> = crate::api::catalogue_of(s)
         .await?
-        .into_iter()
-        .map(|i| (i.id, i.name_zh))
+        .all
+        .iter()
+        .map(|i| (i.id, i.name_zh.clone()))
         .collect();
     let kinds: Vec<&str> = crate::rules::ACTIVITY_KINDS
         .iter()

@@ -8,9 +8,11 @@ use time::Date;
 use xietong_core::audit::Change;
 use xietong_core::error::{Error, Result};
 use xietong_core::permissions::Actor;
+use xietong_core::registry::frameworks::Framework;
 use xietong_core::Db;
 
-use super::{agreements, catalogue, pairings_of, rollups, PairingFacts};
+use super::catalogue::Catalogue;
+use super::{agreements, pairings_of, rollups, PairingFacts};
 use crate::periods::year_before;
 use crate::permissions;
 use crate::rules::{self, CardIndicator, Combine};
@@ -89,8 +91,21 @@ pub struct RegionLine {
     pub values: Vec<i64>,
 }
 
+/// The card read with a fresh copy of the catalogue and the framework.
 pub async fn build(db: &Db, framework_id: i64, as_of: Date) -> Result<ReportCard> {
-    build_within(db, framework_id, None, as_of).await
+    let catalogue = Catalogue::load(db).await?;
+    let fw = xietong_core::registry::frameworks::get(db, framework_id).await?;
+    build_within(db, &catalogue, &fw, None, as_of).await
+}
+
+/// The card read with copies of the catalogue and the framework the caller holds.
+pub async fn build_from(
+    db: &Db,
+    catalogue: &Catalogue,
+    fw: &Framework,
+    as_of: Date,
+) -> Result<ReportCard> {
+    build_within(db, catalogue, fw, None, as_of).await
 }
 
 /// The card restricted to one pairing: what a pairing's page shows, without reading the others.
@@ -98,23 +113,25 @@ pub async fn build(db: &Db, framework_id: i64, as_of: Date) -> Result<ReportCard
 /// `last_year` of this card is zero, and `published` is false.
 pub async fn build_for_pairing(
     db: &Db,
-    framework_id: i64,
+    catalogue: &Catalogue,
+    fw: &Framework,
     pairing: PairingFacts,
     as_of: Date,
 ) -> Result<ReportCard> {
-    build_within(db, framework_id, Some(pairing), as_of).await
+    build_within(db, catalogue, fw, Some(pairing), as_of).await
 }
 
 async fn build_within(
     db: &Db,
-    framework_id: i64,
+    catalogue: &Catalogue,
+    fw: &Framework,
     only_pairing: Option<PairingFacts>,
     as_of: Date,
 ) -> Result<ReportCard> {
+    let framework_id = fw.id;
     let only = only_pairing.as_ref().map(|p| p.id);
-    let fw = xietong_core::registry::frameworks::get(db, framework_id).await?;
-    let indicators = catalogue::for_framework(db, framework_id).await?;
-    let all = catalogue::all(db).await?;
+    let indicators = catalogue.for_framework(framework_id);
+    let all = &catalogue.all;
     let id_of = |code: &str| all.iter().find(|i| i.code == code).map(|i| i.id);
     let card_indicators: Vec<CardIndicator> = indicators
         .iter()
@@ -130,7 +147,7 @@ async fn build_within(
         None => pairings_of(db, framework_id).await?,
     };
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
-    let reading = rollups::Reading::of(&all, &indicators);
+    let reading = rollups::Reading::of(all, &indicators);
     let now = rollups::as_of_within(db, &reading, framework_id, only, as_of).await?;
     let then = if only.is_some() {
         BTreeMap::new()
@@ -262,9 +279,9 @@ async fn build_within(
         .collect();
     Ok(ReportCard {
         framework_id,
-        framework_key: fw.key,
-        framework_name_zh: fw.name_zh,
-        framework_name_en: fw.name_en,
+        framework_key: fw.key.clone(),
+        framework_name_zh: fw.name_zh.clone(),
+        framework_name_en: fw.name_en.clone(),
         as_of: day,
         year,
         published,

@@ -1,6 +1,6 @@
 //! The indicator catalogue and which indicators each framework reports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use xietong_core::audit::Change;
@@ -131,6 +131,59 @@ pub async fn all(db: &Db) -> Result<Vec<Indicator>> {
     Ok(sqlx::query_as(&format!("{SELECT} ORDER BY code"))
         .fetch_all(db.pool())
         .await?)
+}
+
+/// The whole catalogue with every framework's list: what cards and pairing pages read on every
+/// request, so an application keeps a copy for a couple of seconds ([`Cache`]). Writes read
+/// the catalogue afresh.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    pub all: Vec<Indicator>,
+    /// Per framework, positions in `all` in the framework's order.
+    lists: BTreeMap<i64, Vec<usize>>,
+}
+
+impl Catalogue {
+    pub async fn load(db: &Db) -> Result<Catalogue> {
+        let all = all(db).await?;
+        let listed: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT fi.framework_id, fi.indicator_id
+               FROM framework_indicators fi JOIN indicators i ON i.id = fi.indicator_id
+              ORDER BY fi.framework_id, fi.position, i.code",
+        )
+        .fetch_all(db.pool())
+        .await?;
+        let at: HashMap<i64, usize> = all.iter().enumerate().map(|(k, i)| (i.id, k)).collect();
+        let mut lists: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (framework_id, indicator_id) in listed {
+            if let Some(k) = at.get(&indicator_id) {
+                lists.entry(framework_id).or_default().push(*k);
+            }
+        }
+        Ok(Catalogue { all, lists })
+    }
+
+    /// The indicators a framework reports, in its order (as [`for_framework`] reads them).
+    pub fn for_framework(&self, framework_id: i64) -> Vec<Indicator> {
+        self.lists
+            .get(&framework_id)
+            .map(|ks| ks.iter().map(|k| self.all[*k].clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// An application's copy of the [`Catalogue`]; an edit through this application drops it.
+#[derive(Default)]
+pub struct Cache(xietong_core::cache::Snapshot<Catalogue>);
+
+impl Cache {
+    pub async fn get(&self, db: &Db) -> Result<std::sync::Arc<Catalogue>> {
+        self.0.get(|| Catalogue::load(db)).await
+    }
+
+    pub fn invalidate(&self) {
+        self.0.invalidate();
+    }
 }
 
 /// The indicators a framework reports, in its order.

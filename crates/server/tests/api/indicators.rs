@@ -912,6 +912,18 @@ async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.fingerprint().await, print, "nor does a forbidden one");
 
+    let funds_line = |c: Value| {
+        c["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == "FUNDS")
+            .unwrap()
+            .clone()
+    };
+    // Read once so the application holds a copy of the catalogue the edit must replace.
+    let before = funds_line(card(&app, "YQLQ", "2022-08-31").await);
+    assert_eq!(before["unit"], "万元");
     let ok = post(admin, csrf, "亿元").await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let entry: Value = app
@@ -936,6 +948,19 @@ async fn admins_edit_the_catalogue_on_its_page(app: TestApp) {
         .find(|l| l["code"] == "FUNDS")
         .unwrap();
     assert_eq!(funds["total_in_unit"], "4.39");
+    // An edit through the API shows at once too.
+    let token = app.admin_token().await;
+    let r = app
+        .send_json(
+            reqwest::Method::PATCH,
+            "/api/v1/indicators/FUNDS",
+            &token,
+            &json!({"name_zh": "对口帮扶资金"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = funds_line(card(&app, "YQLQ", "2022-08-31").await);
+    assert_eq!(after["name_zh"], "对口帮扶资金");
 }
 
 /// The pairings the reporting status lists as missing for `period`, in id order.
