@@ -421,8 +421,27 @@ async fn a_project_ledger_round_trips_and_refusals_come_back_marked(app: TestApp
     let page = r.text().await.unwrap();
     assert!(page.contains("第3行 总投资（万元）"), "{page}");
     assert!(
-        page.contains("download=\"import-errors.xlsx\"") && page.contains(";base64,"),
+        page.contains("download=\"import-errors.xlsx\""),
         "a download of the marked sheet"
+    );
+    let encoded = page
+        .split(";base64,")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the marked sheet is embedded in the page")
+        // As the browser reads the attribute: the page escapes `/`.
+        .replace("&#x2f;", "/");
+    let marked = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap()
+    };
+    let rows = excel::read_rows(&marked, &PROJECT_HEADERS).unwrap();
+    let reasons: Vec<&str> = rows.iter().map(|r| r.get(PROJECT_HEADERS.len())).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("总投资")),
+        "the embedded sheet carries each bad row's reason: {reasons:?}"
     );
     assert!(page.contains(REASON_HEADER));
     assert_eq!(app.fingerprint().await, before);

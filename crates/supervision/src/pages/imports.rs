@@ -7,6 +7,8 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use xietong_core::error::{Error, Msg, Result};
 use xietong_core::web::{AppState, Ctx};
 
@@ -46,29 +48,6 @@ pub fn bad_upload() -> Error {
     }
 }
 
-/// Standard base64, for the marked sheet embedded in the page as a download link (nothing of
-/// the failed upload is kept on the server).
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The page of an import's outcome; `back` is the list to return to.
 fn outcome_page(
     s: &AppState,
@@ -101,8 +80,8 @@ pub fn failure_page(
         .iter()
         .map(|f| minijinja::context! { field => f.field.clone(), message => ctx.msg(&f.message).to_string() })
         .collect();
-    let marked =
-        excel::marked(bytes, headers, fields).map(|m| format!("data:{XLSX};base64,{}", base64(&m)));
+    let marked = excel::marked(bytes, headers, fields)
+        .map(|m| format!("data:{XLSX};base64,{}", STANDARD.encode(m)));
     let values = minijinja::context! { kind, back, errors, marked, failed => true };
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -165,17 +144,5 @@ pub async fn import_projects(
             "projects",
             "/projects",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_pads() {
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"f"), "Zg==");
-        assert_eq!(super::base64(b"fo"), "Zm8=");
-        assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
     }
 }
