@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 export const root = resolve(import.meta.dirname, "..");
@@ -50,4 +51,21 @@ export async function signIn(browser, baseUrl, username, viewport = { width: 128
   await page.getByRole("button", { name: "登录" }).click();
   await page.waitForURL(`${baseUrl}/`);
   return page;
+}
+
+/// Starts the server and the browser before a file's tests and stops both after them; the
+/// returned object holds `baseUrl` and `browser` once started.
+export function serverAndBrowser() {
+  const env = {};
+  before(async () => {
+    const { child, url } = await startServer();
+    env.server = child;
+    env.baseUrl = url;
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.kill("SIGTERM");
+  });
+  return env;
 }

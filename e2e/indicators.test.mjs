@@ -1,25 +1,14 @@
 // Real-browser test of the pairing report card: district staff open their pairing from the card,
 // fill the monthly report, see a typo refused with its field named, then see the figure counted.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, signIn, shots } from "./harness.mjs";
+import { serverAndBrowser, signIn, shots } from "./harness.mjs";
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  ({ child: server, url: baseUrl } = await startServer());
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-});
+const env = serverAndBrowser();
 
 test("district staff fill the monthly report of their pairing and the card counts it", async () => {
+  const { baseUrl, browser } = env;
   const page = await signIn(browser, baseUrl, "fengjie.staff");
   await page.goto(`${baseUrl}/indicators?as_of=2022-08-31`);
   assert.ok(await page.getByText("4.39亿元").first().isVisible(), "the seed's funds on the card");

@@ -1,25 +1,14 @@
 // Real-browser test of the registry pages: sign in, create a pairing through the form, find it
 // in the list, switch to English. Runs headless Debian Chromium against the real server binary.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, shots } from "./harness.mjs";
+import { serverAndBrowser, shots } from "./harness.mjs";
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  ({ child: server, url: baseUrl } = await startServer());
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-});
+const env = serverAndBrowser();
 
 test("a coordinator signs in, pairs two regions through the form, finds the pairing, reads it in English", async () => {
+  const { baseUrl, browser } = env;
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${baseUrl}/login`);
   assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
@@ -57,6 +46,7 @@ test("a coordinator signs in, pairs two regions through the form, finds the pair
 });
 
 test("at phone width the pages stay readable and the form shows field errors", async () => {
+  const { baseUrl, browser } = env;
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel("用户名").fill("cy.coordinator");

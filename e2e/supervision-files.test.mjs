@@ -1,26 +1,15 @@
 // Real-browser tests of the files people hand in: evidence attached to a progress report (a
 // refused file refuses the whole report), and a spreadsheet that is not the template refused
 // with its cell named and a marked copy offered — nothing stored either time.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, signIn, shots } from "./harness.mjs";
+import { serverAndBrowser, signIn, shots } from "./harness.mjs";
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  ({ child: server, url: baseUrl } = await startServer());
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-});
+const env = serverAndBrowser();
 
 test("a unit attaches evidence to its report; a file of a refused type files nothing", async () => {
+  const { baseUrl, browser } = env;
   const unit = await signIn(browser, baseUrl, "yongchuan.staff");
   await unit.goto(`${baseUrl}/tasks`);
   await unit.getByRole("link", { name: /川南渝西融合发展试验区年度任务/ }).first().click();
@@ -55,6 +44,7 @@ test("a unit attaches evidence to its report; a file of a refused type files not
 });
 
 test("a sheet that is not the ledger template is refused with the cell named, nothing imported", async () => {
+  const { baseUrl, browser } = env;
   const coordinator = await signIn(browser, baseUrl, "cy.coordinator");
   await coordinator.goto(`${baseUrl}/projects`);
   const exportedList = await coordinator.request.get(`${baseUrl}/projects/export.xlsx`);

@@ -2,26 +2,15 @@
 // warning letter → the unit finds it in its inbox, acknowledges and answers → the coordinator
 // escalates it onto the next coordination meeting and resolves it → the unit reports the task
 // done → the coordinator closes the task.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launchBrowser, signIn, shots } from "./harness.mjs";
+import { serverAndBrowser, signIn, shots } from "./harness.mjs";
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  ({ child: server, url: baseUrl } = await startServer());
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-});
+const env = serverAndBrowser();
 
 test("a lagging task goes through letter, answer, escalation and closing in the browser", async () => {
+  const { baseUrl, browser } = env;
   const coordinator = await signIn(browser, baseUrl, "cy.coordinator");
   // From a meeting decision to a task: record the decision, assign the task from it.
   const iso = (d) => d.toISOString().slice(0, 10);
@@ -54,6 +43,12 @@ test("a lagging task goes through letter, answer, escalation and closing in the 
   await coordinator.goto(`${baseUrl}/letters`);
   await coordinator.getByLabel("协作机制").selectOption({ label: "成渝地区双城经济圈" });
   await coordinator.getByRole("button", { name: "起草" }).click();
+  await coordinator.waitForURL(/\/letters\/\d+$/);
+  // One draft per responsible unit (pairings that filed no monthly figures have theirs too):
+  // open the one to 永川.
+  await coordinator.goto(`${baseUrl}/letters`);
+  await coordinator.getByRole("row").filter({ hasText: "永川区人民政府" }).filter({ hasText: "草稿" })
+    .getByRole("link").first().click();
   await coordinator.waitForURL(/\/letters\/\d+$/);
   const letterUrl = coordinator.url();
   assert.ok(await coordinator.getByText("永川区人民政府").first().isVisible());
