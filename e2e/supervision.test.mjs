@@ -43,10 +43,10 @@ test("a lagging task goes through letter, answer, escalation and closing in the 
   await coordinator.goto(`${baseUrl}/letters`);
   await coordinator.getByLabel("协作机制").selectOption({ label: "成渝地区双城经济圈" });
   await coordinator.getByRole("button", { name: "起草" }).click();
-  await coordinator.waitForURL(/\/letters\/\d+$/);
   // One draft per responsible unit (pairings that filed no monthly figures have theirs too):
-  // open the one to 永川.
-  await coordinator.goto(`${baseUrl}/letters`);
+  // the list says how many, and the coordinator opens the one to 永川.
+  await coordinator.waitForURL(/\/letters\?drafted=\d+$/);
+  assert.match(await coordinator.getByRole("status").textContent(), /已起草\d+份提示函/);
   await coordinator.getByRole("row").filter({ hasText: "永川区人民政府" }).filter({ hasText: "草稿" })
     .getByRole("link").first().click();
   await coordinator.waitForURL(/\/letters\/\d+$/);

@@ -11,7 +11,8 @@ use crate::on_both_engines;
 
 on_both_engines!(
     a_letter_goes_from_alert_to_answer_to_escalation,
-    concurrent_issuing_gives_consecutive_numbers
+    concurrent_issuing_gives_consecutive_numbers,
+    drafting_on_the_page_lists_the_drafts_it_made,
 );
 
 fn today() -> time::Date {
@@ -324,4 +325,40 @@ async fn concurrent_issuing_gives_consecutive_numbers(app: TestApp) {
     numbers.sort_unstable();
     let expected: Vec<i64> = (1..=ids.len() as i64).collect();
     assert_eq!(numbers, expected, "no gaps, no duplicates");
+}
+
+/// Several units lag: the page lists the drafts with their number; drafting again makes none
+/// and says so.
+async fn drafting_on_the_page_lists_the_drafts_it_made(app: TestApp) {
+    let coordinator = app
+        .token_for("cy.letters.page", Role::Coordinator, Some("CY"), None)
+        .await;
+    lagging_task(&app, &coordinator, "CY-LP-1", "永川区人民政府").await;
+    lagging_task(&app, &coordinator, "CY-LP-2", "绵阳市人民政府").await;
+    let cookie =
+        crate::helpers::sign_in(&app, "cy.coordinator", xietong_core::demo::DEMO_PASSWORD).await;
+    let csrf = crate::helpers::csrf_on(&app, &cookie, "/letters").await;
+    let cy = app.framework_id("CY").await.to_string();
+    let form = [("csrf", csrf.as_str()), ("framework_id", cy.as_str())];
+    let drafts = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM letters WHERE status = 'draft'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    let r = crate::helpers::post_form_as(&app, &cookie, "/letters/drafts", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let made = drafts().await;
+    assert!(made >= 2, "one draft per lagging unit");
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/letters?drafted={made}"));
+    let page = crate::helpers::page_as(&app, &cookie, &to).await;
+    assert!(page.contains(&format!("已起草{made}份提示函")), "{page}");
+
+    let again = crate::helpers::post_form_as(&app, &cookie, "/letters/drafts", &form).await;
+    assert_eq!(again.headers()["location"], "/letters?drafted=0");
+    assert_eq!(drafts().await, made, "every lag already has its letter");
+    let page = crate::helpers::page_as(&app, &cookie, "/letters?drafted=0").await;
+    assert!(page.contains("未起草提示函"), "{page}");
 }

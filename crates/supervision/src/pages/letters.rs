@@ -17,6 +17,9 @@ use crate::store::letters::{self, DraftRequest, ResponseInput};
 pub struct LetterQuery {
     #[serde(default)]
     framework: Option<i64>,
+    /// How many letters the drafting just made (shown as a notice).
+    #[serde(default)]
+    drafted: Option<usize>,
 }
 
 pub async fn list(
@@ -42,7 +45,7 @@ pub async fn list(
         .render(
             &s,
             "supervision/letters.html",
-            minijinja::context! { items, frameworks },
+            minijinja::context! { items, frameworks, drafted => q.drafted },
         )?
         .into_response())
 }
@@ -53,9 +56,10 @@ pub async fn draft(
     CsrfForm(req): CsrfForm<DraftRequest>,
 ) -> Result<Response> {
     let drafts = letters::draft_from_alerts(&s.db, ctx.actor()?, &req, today()).await?;
-    Ok(Redirect::to(&match drafts.first() {
-        Some(d) => format!("/letters/{}", d.letter.id),
-        None => "/letters".to_string(),
+    // One letter opens at once; several (one per responsible unit) are listed with a notice.
+    Ok(Redirect::to(&match drafts.as_slice() {
+        [only] => format!("/letters/{}", only.letter.id),
+        _ => format!("/letters?drafted={}", drafts.len()),
     })
     .into_response())
 }
