@@ -317,6 +317,32 @@ mod tests {
     use proptest::prelude::*;
     use time::macros::date;
 
+    #[test]
+    fn thresholds_make_rules_only_within_their_ranges() {
+        let with = |f: fn(&mut LagThresholds)| {
+            let mut t = LagThresholds::default();
+            f(&mut t);
+            LagRules::try_from(t)
+        };
+        assert_eq!(
+            with(|t| t.report_grace_days = 0)
+                .unwrap()
+                .report_grace_days(),
+            0
+        );
+        assert!(with(|t| t.report_grace_days = 32)
+            .unwrap_err()
+            .contains("report_grace_days"));
+        assert!(with(|t| t.behind_points = 0)
+            .unwrap_err()
+            .contains("behind_points"));
+        assert!(with(|t| t.min_investment_share_percent = 101)
+            .unwrap_err()
+            .contains("min_investment_share_percent"));
+        let round_trip = LagThresholds::from(with(|t| t.behind_points = 40).unwrap());
+        assert_eq!(round_trip.behind_points, 40);
+    }
+
     fn facts() -> TaskFacts {
         TaskFacts {
             start_on: date!(2022 - 01 - 01),
