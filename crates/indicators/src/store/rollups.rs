@@ -99,9 +99,13 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
         else {
             continue;
         };
+        let mut phases = xietong_core::progress::Phases::new();
         let h = reach(conn, framework_id, &latest).await?;
+        phases.mark("horizon reached");
         let rows = spread(&series, &h);
         upsert_increments(conn, framework_id, &rows).await?;
+        phases.mark("increments applied");
+        tracing::debug!(framework_id, rows = rows.len(), phases = %phases.summary(), "roll-ups moved");
         for (key, months) in &series {
             if months.values().any(|a| *a < 0) {
                 trim(conn, key.0, key.1).await?;

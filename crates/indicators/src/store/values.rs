@@ -15,7 +15,7 @@ use super::{authorize_pairings, pairings_of, PairingFacts};
 use crate::periods::Period;
 use crate::rules::Combine;
 use crate::units;
-use xietong_core::progress::{Progress, Silent};
+use xietong_core::progress::{Phases, Progress, Silent};
 
 /// One figure to record. `at` names where it came from in errors (a field, or a sheet cell).
 #[derive(Debug, Clone)]
@@ -279,6 +279,7 @@ pub async fn write_reporting(
     progress: &dyn Progress,
 ) -> Result<WriteSummary> {
     progress.step("check", 0, inputs.len());
+    let mut phases = Phases::new();
     let indicators: BTreeMap<String, Indicator> = super::catalogue::for_framework(db, framework_id)
         .await?
         .into_iter()
@@ -286,6 +287,7 @@ pub async fn write_reporting(
         .collect();
     let pairings = pairings_of(db, framework_id).await?;
     let checked = check(db, framework_id, &indicators, &pairings, inputs).await?;
+    phases.mark("checked");
     let touched: BTreeSet<i64> = checked.iter().map(|c| c.pairing).collect();
     let region = super::actor_region(db, actor).await?;
     for p in touched.iter().filter_map(|p| pairings.get(p)) {
@@ -311,9 +313,11 @@ pub async fn write_reporting(
             ..Default::default()
         });
     }
+    phases.mark("compared");
     let mut w = db.write(actor).await?;
     authorize_pairings(db, &mut w, touched.iter().filter_map(|p| pairings.get(p))).await?;
     let current = current_values(w.conn(), framework_id, &checked).await?;
+    phases.mark("compared again in the transaction");
     let now = xietong_core::clock::now_rfc3339();
     let mut summary = WriteSummary::default();
     let mut deltas = Vec::new();
@@ -367,10 +371,12 @@ pub async fn write_reporting(
         progress,
     )
     .await?;
+    phases.mark("values written");
     rollups::apply(w.conn(), &deltas).await?;
     for (p, i, m) in restock {
         rollups::restock(w.conn(), framework_id, p, i, &m).await?;
     }
+    phases.mark("roll-ups moved");
     let change = if inputs.len() == 1 && fresh.len() == 1 {
         let (c, supersedes) = fresh[0];
         Change::created(
@@ -387,6 +393,8 @@ pub async fn write_reporting(
     };
     w.record(change).await?;
     w.commit().await?;
+    phases.mark("committed");
+    tracing::debug!(?summary, phases = %phases.summary(), "indicator values written");
     Ok(summary)
 }
 
