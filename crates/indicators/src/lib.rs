@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dense_rollups",
         sql: include_str!("../migrations/2002_dense_rollups.sql"),
     },
+    Migration {
+        version: 2003,
+        name: "lean_rollups",
+        sql: include_str!("../migrations/2003_lean_rollups.sql"),
+    },
 ];
 
 /// Today in Asia/Shanghai: periods and activity dates are China's calendar days.

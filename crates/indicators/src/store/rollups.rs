@@ -35,42 +35,86 @@ pub async fn horizon(conn: &mut AnyConnection, framework_id: i64) -> Result<Opti
 }
 
 /// Moves the framework's horizon to `month` when that is later, carrying every series forward
-/// (a month without figures keeps the running total), and returns the horizon. Writers of one
-/// framework queue on the horizon row, so two never extend it at once.
+/// (a month without figures keeps the running total), and returns the horizon.
 async fn reach(conn: &mut AnyConnection, framework_id: i64, month: &str) -> Result<String> {
-    sqlx::query("INSERT INTO indicator_rollup_horizons (framework_id, month) VALUES ($1, $2) ON CONFLICT (framework_id) DO NOTHING")
+    match lock_horizon(conn, framework_id, month).await? {
+        Some(current) if current.as_str() < month => {
+            carry(conn, framework_id, &current, month).await?;
+            set_horizon(conn, framework_id, month).await?;
+            Ok(month.to_string())
+        }
+        Some(current) => Ok(current),
+        None => Ok(month.to_string()),
+    }
+}
+
+/// Locks the framework's horizon row, so that writers of one framework queue on it and two
+/// never extend it at once, and returns the horizon as it was: none when the framework had
+/// no figures yet (its horizon then starts at `month`).
+async fn lock_horizon(
+    conn: &mut AnyConnection,
+    framework_id: i64,
+    month: &str,
+) -> Result<Option<String>> {
+    let created = sqlx::query("INSERT INTO indicator_rollup_horizons (framework_id, month) VALUES ($1, $2) ON CONFLICT (framework_id) DO NOTHING")
         .bind(framework_id)
         .bind(month)
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .rows_affected()
+        == 1;
+    if created {
+        return Ok(None);
+    }
     sqlx::query("UPDATE indicator_rollup_horizons SET month = month WHERE framework_id = $1")
         .bind(framework_id)
         .execute(&mut *conn)
         .await?;
-    let current = horizon(conn, framework_id)
-        .await?
-        .unwrap_or_else(|| month.to_string());
-    if current.as_str() >= month {
-        return Ok(current);
-    }
-    for k in months_through(&next_month(&current), month) {
-        sqlx::query(
-            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
-             SELECT pairing_id, indicator_id, $2, framework_id, 0, cum_amount FROM indicator_rollups
-              WHERE framework_id = $1 AND month = $3",
-        )
-        .bind(framework_id)
-        .bind(&k)
-        .bind(&current)
-        .execute(&mut *conn)
-        .await?;
-    }
+    horizon(conn, framework_id).await
+}
+
+async fn set_horizon(conn: &mut AnyConnection, framework_id: i64, month: &str) -> Result<()> {
     sqlx::query("UPDATE indicator_rollup_horizons SET month = $2 WHERE framework_id = $1")
         .bind(framework_id)
         .bind(month)
         .execute(&mut *conn)
         .await?;
-    Ok(month.to_string())
+    Ok(())
+}
+
+/// Carries every series standing at the horizon `from` into each month after it through `to`.
+/// A series that already has its row there (written with its new figures) keeps it.
+async fn carry(conn: &mut AnyConnection, framework_id: i64, from: &str, to: &str) -> Result<()> {
+    for k in months_through(&next_month(from), to) {
+        sqlx::query(
+            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
+             SELECT pairing_id, indicator_id, $2, framework_id, 0, cum_amount FROM indicator_rollups
+              WHERE framework_id = $1 AND month = $3
+             ON CONFLICT (pairing_id, indicator_id, month) DO NOTHING",
+        )
+        .bind(framework_id)
+        .bind(&k)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Each series' running total at `month`.
+async fn running_totals(
+    conn: &mut AnyConnection,
+    framework_id: i64,
+    month: &str,
+) -> Result<BTreeMap<(i64, i64), i64>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT pairing_id, indicator_id, cum_amount FROM indicator_rollups WHERE framework_id = $1 AND month = $2",
+    )
+    .bind(framework_id)
+    .bind(month)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(p, i, c)| ((p, i), c)).collect())
 }
 
 /// Adds additive deltas: the month's own amount, and the running total of that month and every
@@ -99,9 +143,36 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
         else {
             continue;
         };
-        let h = reach(conn, framework_id, &latest).await?;
+        let mut phases = xietong_core::progress::Phases::new();
+        let before = lock_horizon(conn, framework_id, &latest).await?;
+        let h = match &before {
+            Some(b) if *b > latest => b.clone(),
+            _ => latest,
+        };
         let rows = spread(&series, &h);
-        upsert_increments(conn, framework_id, &rows).await?;
+        let (within, beyond): (Vec<Increment>, Vec<Increment>) = rows
+            .into_iter()
+            .partition(|r| before.as_deref().is_some_and(|b| r.2.as_str() <= b));
+        // Rows past the old horizon do not exist yet: each is written once as it will stand
+        // (an insert and then an update of the same row would cost twice), and only the series
+        // this write leaves alone are carried into those months.
+        let beyond = match &before {
+            Some(b) if !beyond.is_empty() => {
+                let totals = running_totals(conn, framework_id, b).await?;
+                on_top_of(beyond, &totals)
+            }
+            _ => beyond,
+        };
+        phases.mark("horizon read");
+        upsert_increments(conn, framework_id, &within).await?;
+        upsert_increments(conn, framework_id, &beyond).await?;
+        phases.mark("increments applied");
+        if let Some(b) = before.as_deref().filter(|b| *b < h.as_str()) {
+            carry(conn, framework_id, b, &h).await?;
+            set_horizon(conn, framework_id, &h).await?;
+        }
+        phases.mark("other series carried");
+        tracing::debug!(framework_id, within = within.len(), beyond = beyond.len(), phases = %phases.summary(), "roll-ups moved");
         for (key, months) in &series {
             if months.values().any(|a| *a < 0) {
                 trim(conn, key.0, key.1).await?;
@@ -109,6 +180,17 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Increments of months past the old horizon, made whole: each series' running total there
+/// starts from where it stood at the old horizon.
+fn on_top_of(rows: Vec<Increment>, totals: &BTreeMap<(i64, i64), i64>) -> Vec<Increment> {
+    rows.into_iter()
+        .map(|(p, i, m, own, cum)| {
+            let base = totals.get(&(p, i)).copied().unwrap_or(0);
+            (p, i, m, own, cum + base)
+        })
+        .collect()
 }
 
 /// Deltas per series (pairing, indicator), by month.
@@ -761,6 +843,8 @@ pub async fn ensure_dense(db: &Db) -> Result<Vec<i64>> {
 
 /// A framework's own amount per month for one indicator in `from..=to` (`YYYY-MM`), for the
 /// time-series chart; months without figures are absent.
+/// It reads the snapshot index's range of those months (the indicator is picked out of the index
+/// entries): an index of its own would cost every write more than it saves this chart.
 pub async fn monthly(
     db: &Db,
     framework_id: i64,

@@ -11,6 +11,7 @@ use xietong_core::domain::text;
 use xietong_core::error::{Error, Result};
 use xietong_core::lags::{ForeignLag, LagFinder};
 use xietong_core::permissions::{Actor, Decision, Role};
+use xietong_core::progress::Phases;
 use xietong_core::Db;
 
 use crate::domain::{self, Lag, LagRules};
@@ -451,7 +452,7 @@ pub async fn run(
         .await?;
     w.commit().await?;
     phases.mark("committed");
-    tracing::debug!(?outcome, phases = %phases.0, "lag sweep");
+    tracing::debug!(?outcome, phases = %phases.summary(), "lag sweep");
     Ok(outcome)
 }
 
@@ -511,24 +512,6 @@ async fn reconcile_foreign(
         });
     }
     Ok(closing)
-}
-
-/// Where a sweep's time went, for the debug log.
-struct Phases(String, std::time::Instant);
-
-impl Phases {
-    fn new() -> Phases {
-        Phases(String::new(), std::time::Instant::now())
-    }
-
-    fn mark(&mut self, what: &str) {
-        let now = std::time::Instant::now();
-        self.0.push_str(&format!(
-            "{what} {:.0} ms; ",
-            (now - self.1).as_secs_f64() * 1000.0
-        ));
-        self.1 = now;
-    }
 }
 
 /// Inserts the opened alerts, many rows to a statement: a first sweep over a national register
