@@ -77,6 +77,53 @@ pub fn rows_per_statement_on(conn: &sqlx::AnyConnection, params_per_row: usize) 
     (budget / params_per_row.max(1)).max(1)
 }
 
+/// The bound texts of one multi-row statement whose other values are listed inline: the
+/// shared texts come first (`$1`, …), then each distinct row text once, however many rows use
+/// it (a bulk write repeats the same few wordings thousands of times).
+pub struct TextParams<'a> {
+    texts: Vec<&'a str>,
+    numbers: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> TextParams<'a> {
+    pub fn new(shared: &[&'a str]) -> Self {
+        TextParams {
+            texts: shared.to_vec(),
+            numbers: std::collections::HashMap::new(),
+        }
+    }
+
+    /// How many parameters the statement has so far.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// How many of `texts` a row would add (to keep a statement within its parameters).
+    pub fn unseen(&self, texts: &[&str]) -> usize {
+        texts
+            .iter()
+            .filter(|t| !self.numbers.contains_key(**t))
+            .count()
+    }
+
+    /// The parameter number (`$n`) of `text`, added when new.
+    pub fn number(&mut self, text: &'a str) -> usize {
+        *self.numbers.entry(text).or_insert_with(|| {
+            self.texts.push(text);
+            self.texts.len()
+        })
+    }
+
+    /// The texts to bind, in parameter order.
+    pub fn texts(&self) -> &[&'a str] {
+        &self.texts
+    }
+}
+
 /// Hides the password of a database URL, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -182,6 +229,18 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_distinct_text_is_bound_once_after_the_shared_ones() {
+        let mut p = TextParams::new(&["2026-12-07T02:00:00Z"]);
+        assert_eq!(p.unseen(&["甲", "乙", "甲"]), 3);
+        assert_eq!(p.number("甲"), 2);
+        assert_eq!(p.number("乙"), 3);
+        assert_eq!(p.number("甲"), 2, "a repeated text keeps its number");
+        assert_eq!(p.unseen(&["甲", "丙"]), 1);
+        assert_eq!(p.texts(), &["2026-12-07T02:00:00Z", "甲", "乙"]);
+        assert_eq!(p.len(), 3);
+    }
 
     #[test]
     fn unknown_schemes_are_refused() {

@@ -1,10 +1,11 @@
 //! Reported values: one current value per pairing, indicator and period; a correction supersedes
 //! it and keeps the history; roll-ups move by the difference in the same transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use xietong_core::audit::Change;
+use xietong_core::db::TextParams;
 use xietong_core::error::{Error, FieldError, Msg, Problems, Result};
 use xietong_core::permissions::Actor;
 use xietong_core::Db;
@@ -465,19 +466,15 @@ async fn insert_values_inline(
     while !rest.is_empty() {
         let mut sql = String::from("INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, reporter, reported_at, supersedes, status) VALUES ");
         // $1 and $2 are the shared reporter and time; each distinct text follows once.
-        let mut texts: Vec<&str> = vec![reporter, now];
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut params = TextParams::new(&[reporter, now]);
         let mut rows = 0;
         for (c, supersedes) in rest {
-            let new_texts = [&c.entered, &c.evidence]
-                .iter()
-                .filter(|t| !index.contains_key(t.as_str()))
-                .count();
-            if rows == ROWS || (rows > 0 && texts.len() + new_texts > max_params) {
+            let new_texts = params.unseen(&[&c.entered, &c.evidence]);
+            if rows == ROWS || (rows > 0 && params.len() + new_texts > max_params) {
                 break;
             }
-            let entered = text_param(&c.entered, &mut texts, &mut index);
-            let evidence = text_param(&c.evidence, &mut texts, &mut index);
+            let entered = params.number(&c.entered);
+            let evidence = params.number(&c.evidence);
             if rows > 0 {
                 sql.push_str(", ");
             }
@@ -485,7 +482,7 @@ async fn insert_values_inline(
             rows += 1;
         }
         let mut q = sqlx::query(&sql).persistent(false);
-        for t in &texts {
+        for t in params.texts() {
             q = q.bind(*t);
         }
         q.execute(&mut *conn).await?;
@@ -576,18 +573,6 @@ fn value_row(
         c.period.month(),
         c.amount
     )
-}
-
-/// The parameter number of `t` among a statement's bound texts, binding it on first use.
-fn text_param<'a>(
-    t: &'a str,
-    texts: &mut Vec<&'a str>,
-    index: &mut HashMap<&'a str, usize>,
-) -> usize {
-    *index.entry(t).or_insert_with(|| {
-        texts.push(t);
-        texts.len()
-    })
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<ValueRecord> {

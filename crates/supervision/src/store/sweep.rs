@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use time::Date;
 use xietong_core::audit::Change;
+use xietong_core::db::TextParams;
 use xietong_core::domain::text;
 use xietong_core::error::{Error, Result};
 use xietong_core::lags::{ForeignLag, LagFinder};
@@ -529,21 +530,17 @@ async fn insert_alerts(
     while !rest.is_empty() {
         let mut sql = String::from("INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, unit_org_id, details_zh, details_en, subject_code, subject_title_zh, opened_at) VALUES ");
         // $1 is the shared opening time; each distinct wording follows once.
-        let mut texts: Vec<&str> = vec![now];
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut params = TextParams::new(&[now]);
         let mut rows = 0;
         for f in rest {
-            let new_texts = [&f.zh, &f.en, &f.code, &f.title]
-                .iter()
-                .filter(|t| !index.contains_key(t.as_str()))
-                .count();
-            if rows == ROWS || (rows > 0 && texts.len() + new_texts > max_params) {
+            let new_texts = params.unseen(&[&f.zh, &f.en, &f.code, &f.title]);
+            if rows == ROWS || (rows > 0 && params.len() + new_texts > max_params) {
                 break;
             }
-            let zh = text_param(&f.zh, &mut texts, &mut index);
-            let en = text_param(&f.en, &mut texts, &mut index);
-            let code = text_param(&f.code, &mut texts, &mut index);
-            let title = text_param(&f.title, &mut texts, &mut index);
+            let zh = params.number(&f.zh);
+            let en = params.number(&f.en);
+            let code = params.number(&f.code);
+            let title = params.number(&f.title);
             if rows > 0 {
                 sql.push_str(", ");
             }
@@ -558,7 +555,7 @@ async fn insert_alerts(
             rows += 1;
         }
         let mut q = sqlx::query(&sql).persistent(false);
-        for t in &texts {
+        for t in params.texts() {
             q = q.bind(*t);
         }
         q.execute(w.conn()).await.map_err(|e| {
@@ -567,19 +564,6 @@ async fn insert_alerts(
         rest = &rest[rows..];
     }
     Ok(())
-}
-
-/// The parameter number of `t` in a statement whose parameters are `texts` (`$1` first),
-/// adding it when new.
-fn text_param<'a>(
-    t: &'a str,
-    texts: &mut Vec<&'a str>,
-    index: &mut HashMap<&'a str, usize>,
-) -> usize {
-    *index.entry(t).or_insert_with(|| {
-        texts.push(t);
-        texts.len()
-    })
 }
 
 /// Subjects whose `open_lags` differ from their open alerts (empty when all is well): the
