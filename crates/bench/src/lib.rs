@@ -14,6 +14,40 @@ pub struct Engines {
     pub postgres_admin_url: Option<String>,
 }
 
+/// Removes a database [`fresh_database`] made, once its run is over: a full-scale run leaves
+/// gigabytes behind otherwise. A failure to remove it is reported, not fatal.
+pub async fn discard_database(postgres_admin_url: Option<&str>, url: &str) {
+    let outcome = match (url.strip_prefix("sqlite://"), postgres_admin_url) {
+        (Some(path), _) => {
+            // The journal files exist only while a connection is open.
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            std::fs::remove_file(path).map_err(|e| e.to_string())
+        }
+        (None, Some(admin)) => drop_postgres_database(admin, url).await,
+        (None, None) => Ok(()),
+    };
+    if let Err(e) = outcome {
+        eprintln!("bench: {url} was not removed: {e}");
+    }
+}
+
+async fn drop_postgres_database(admin: &str, url: &str) -> Result<(), String> {
+    // The name is one this module generated (`xt_bench_…`), so it is safe to list inline.
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let pool = sqlx::PgPool::connect(admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    pool.close().await;
+    dropped
+}
+
 /// A fresh database URL on SQLite (a new file) or PostgreSQL (a new database).
 pub async fn fresh_database(
     postgres_admin_url: Option<&str>,

@@ -312,7 +312,9 @@ pub async fn run(opts: Options) -> Result<String, String> {
     report.push_str("| engine | scenario | requests/s | p50 ms | p99 ms | errors | vs ceiling |\n|---|---|---:|---:|---:|---:|---:|\n");
     for (engine, url) in engines {
         eprintln!("bench registry: {engine} …");
-        let figures = run_engine(&url, &opts).await?;
+        let figures = run_engine(&url, &opts).await;
+        crate::discard_database(opts.postgres_admin_url.as_deref(), &url).await;
+        let figures = figures?;
         let ceiling = figures[0].per_second.max(1.0);
         for f in &figures {
             report.push_str(&format!(

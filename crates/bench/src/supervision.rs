@@ -507,7 +507,9 @@ pub async fn run(opts: Options) -> Result<String, String> {
     );
     for (engine, url) in engines {
         eprintln!("bench supervision: {engine} …");
-        for (what, figure) in run_engine(&url, &opts).await? {
+        let figures = run_engine(&url, &opts).await;
+        crate::discard_database(opts.postgres_admin_url.as_deref(), &url).await;
+        for (what, figure) in figures? {
             report.push_str(&format!("| {engine} | {what} | {figure} |\n"));
         }
     }
