@@ -231,11 +231,6 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
     })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
     let settings = Settings {
         database_url: database_url.to_string(),
@@ -276,29 +271,24 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     let as_of = time::macros::date!(2024 - 12 - 15);
     let fid = g.frameworks[0];
 
-    let mut card_ms = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
+    let card = crate::median_ms(5, || async {
         xietong_indicators::store::card::build(&db, fid, as_of)
             .await
-            .map_err(|e| e.to_string())?;
-        card_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let card = median(card_ms);
+            .map_err(|e| e.to_string())
+    })
+    .await?;
     out.push((
         "report card, one framework as of a day (median of 5)".into(),
         format!("{card:.1} ms"),
     ));
 
     // The plain full-scan roll-up of the same framework in the same engine, for comparison.
-    let mut scan_ms = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
+    let scan = crate::median_ms(3, || async {
         let _: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT pairing_id, indicator_id, CAST(SUM(amount) AS BIGINT) FROM indicator_values WHERE framework_id = $1 AND status = 'current' AND period_end <= $2 GROUP BY pairing_id, indicator_id")
             .bind(fid).bind(as_of.to_string()).fetch_all(db.pool()).await.map_err(|e| e.to_string())?;
-        scan_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let scan = median(scan_ms);
+        Ok(())
+    })
+    .await?;
     out.push((
         "plain full-scan roll-up of that framework's values, same engine (median of 3)".into(),
         format!("{scan:.1} ms ({:.1}× the card)", scan / card),
@@ -408,7 +398,7 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
         ),
         format!(
             "{:.2} s (range {fastest:.2}–{slowest:.2} s)",
-            median(import_s)
+            crate::median(import_s)
         ),
     ));
     db.close().await;

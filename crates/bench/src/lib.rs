@@ -8,6 +8,27 @@ pub mod load;
 pub mod registry;
 pub mod supervision;
 
+/// The median of some measurements (the upper one of an even count; none gives zero).
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Runs `f` `runs` times in a row and returns the median wall time in milliseconds.
+pub async fn median_ms<F, Fut, T>(runs: usize, mut f: F) -> Result<f64, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        f().await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(median(ms))
+}
+
 /// Where to run: SQLite always; PostgreSQL when an admin URL (a role with CREATEDB) is given.
 #[derive(Debug, Clone)]
 pub struct Engines {
@@ -79,5 +100,15 @@ pub async fn fresh_database(
                 .ok_or("the PostgreSQL URL needs a database part")?;
             Ok(format!("{base}/{name}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_median_is_the_middle_measurement() {
+        assert_eq!(super::median(vec![9.0, 1.0, 5.0]), 5.0);
+        assert_eq!(super::median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(super::median(vec![]), 0.0);
     }
 }

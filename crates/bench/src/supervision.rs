@@ -245,11 +245,6 @@ async fn generate(
     Ok(frameworks)
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
     let settings = Settings {
         database_url: database_url.to_string(),
@@ -294,39 +289,24 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
         ),
     )];
 
-    let mut card_ms = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        xietong_supervision::store::report_card::compute(
-            &db,
-            frameworks[0],
-            today.year() as i64,
-            today,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        card_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let card = median(card_ms);
+    let year = today.year() as i64;
+    let card = crate::median_ms(5, || async {
+        xietong_supervision::store::report_card::compute(&db, frameworks[0], year, today)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await?;
     out.push((
         "report card, one framework-year (median of 5)".into(),
         format!("{card:.1} ms"),
     ));
     // The same card counted from the raw records, as it was before the roll-ups.
-    let mut scan_ms = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
-        xietong_supervision::store::report_card::scan(
-            &db,
-            frameworks[0],
-            today.year() as i64,
-            today,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        scan_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let scan = median(scan_ms);
+    let scan = crate::median_ms(3, || async {
+        xietong_supervision::store::report_card::scan(&db, frameworks[0], year, today)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await?;
     out.push((
         "the same card counted from the raw records, same engine (median of 3)".into(),
         format!("{scan:.0} ms ({:.0}× the card)", scan / card),
