@@ -220,41 +220,94 @@ fn spread(series: &Series, h: &str) -> Vec<Increment> {
 
 /// Applies increments: a row that does not exist yet lies before its series' first figure (or
 /// the series is new), where the running total was nothing, so it starts from the increment.
+/// Every value of an increment is a key or an amount this module computed, so SQLite takes them
+/// inline (binding five parameters a row cost it more than the rows) and PostgreSQL as one JSON
+/// document a statement (it parses each distinct statement text, and binding is its dearest part).
 async fn upsert_increments(
     conn: &mut AnyConnection,
     framework_id: i64,
     rows: &[Increment],
 ) -> Result<()> {
-    let per_statement = xietong_core::db::rows_per_statement_on(conn, 5);
-    for chunk in rows.chunks(per_statement) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 5 + 1;
-                format!(
-                    "(${}, ${}, ${}, $1, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
-             VALUES {}
-             ON CONFLICT (pairing_id, indicator_id, month) DO UPDATE
+    const UPSERT: &str = "ON CONFLICT (pairing_id, indicator_id, month) DO UPDATE
                 SET own_amount = indicator_rollups.own_amount + excluded.own_amount,
-                    cum_amount = indicator_rollups.cum_amount + excluded.cum_amount",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(framework_id);
-        for (p, i, m, own, cum) in chunk {
-            q = q.bind(*p).bind(*i).bind(m.clone()).bind(*own).bind(*cum);
+                    cum_amount = indicator_rollups.cum_amount + excluded.cum_amount";
+    const ROWS: usize = 5000;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    for chunk in rows.chunks(ROWS) {
+        if postgres {
+            let document = increments_document(chunk)?;
+            sqlx::query(&format!(
+                "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
+                 SELECT pairing_id, indicator_id, month, $1, own_amount, cum_amount
+                   FROM json_populate_recordset(NULL::indicator_rollups, CAST($2 AS json))
+                 {UPSERT}"
+            ))
+            .bind(framework_id)
+            .bind(document)
+            .execute(&mut *conn)
+            .await?;
+        } else {
+            let values = chunk
+                .iter()
+                .map(|(p, i, m, own, cum)| {
+                    let m = month_literal(m)?;
+                    Ok(format!("({p}, {i}, '{m}', {framework_id}, {own}, {cum})"))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            sqlx::query(&format!(
+                "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
+                 VALUES {} {UPSERT}",
+                values.join(", ")
+            ))
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?;
         }
-        q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The increments as `json_populate_recordset` reads them.
+fn increments_document(rows: &[Increment]) -> Result<String> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        pairing_id: i64,
+        indicator_id: i64,
+        month: &'a str,
+        own_amount: i64,
+        cum_amount: i64,
+    }
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|(p, i, m, own, cum)| Row {
+            pairing_id: *p,
+            indicator_id: *i,
+            month: m,
+            own_amount: *own,
+            cum_amount: *cum,
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| xietong_core::error::Error::Internal(e.to_string()))
+}
+
+/// A month key (`YYYY-MM`) fit to write inline. Months are made by this module from parsed
+/// dates, so anything else is a bug: refused, never written.
+fn month_literal(m: &str) -> Result<&str> {
+    let well_formed = m.len() == 7
+        && m.bytes().enumerate().all(|(k, b)| {
+            if k == 4 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if well_formed {
+        Ok(m)
+    } else {
+        Err(xietong_core::error::Error::Internal(format!(
+            "not a month key: {m:?}"
+        )))
+    }
 }
 
 /// A series starts at its first month with an amount: leading months a deletion emptied go.
@@ -863,4 +916,28 @@ pub async fn monthly(
     .bind(to)
     .fetch_all(db.pool())
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_month_keys_are_written_inline() {
+        assert_eq!(month_literal("2024-12").unwrap(), "2024-12");
+        for bad in ["2024-1", "2024/12", "2024-12'", "x024-12", "2024-12-01", ""] {
+            assert!(month_literal(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn increments_travel_under_the_roll_up_columns_names() {
+        let doc = increments_document(&[(3, 7, "2024-05".into(), 10, 25)]).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!([{"pairing_id": 3, "indicator_id": 7, "month": "2024-05",
+                                "own_amount": 10, "cum_amount": 25}])
+        );
+    }
 }

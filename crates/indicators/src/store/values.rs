@@ -441,7 +441,7 @@ async fn insert_values(
     progress: &dyn Progress,
 ) -> Result<()> {
     if conn.backend_name() == "PostgreSQL" {
-        insert_values_bound(conn, framework_id, fresh, reporter, now, progress).await
+        insert_values_recordset(conn, framework_id, fresh, reporter, now, progress).await
     } else {
         insert_values_inline(conn, framework_id, fresh, reporter, now, progress).await
     }
@@ -492,10 +492,11 @@ async fn insert_values_inline(
     Ok(())
 }
 
-/// [`insert_values`] on PostgreSQL: every value bound, in large statements whose text repeats,
-/// so the server parses and plans one statement (inline rows cost it more to parse than the
-/// binding they save: measured 1.7 s against 1.15 s for a 40,000-row sheet).
-async fn insert_values_bound(
+/// [`insert_values`] on PostgreSQL: the rows travel as one JSON document per statement, which
+/// the server unpacks into the table's own row type (`json_populate_recordset`). Binding ten
+/// parameters a row cost more than the server's own work on the row: a 40,000-row sheet took
+/// ~1.2 s so at full scale, against ~0.85 s of server time for the rows, indexes and key checks.
+async fn insert_values_recordset(
     conn: &mut sqlx::AnyConnection,
     framework_id: i64,
     fresh: &[(&Checked, Option<i64>)],
@@ -503,51 +504,52 @@ async fn insert_values_bound(
     now: &str,
     progress: &dyn Progress,
 ) -> Result<()> {
+    /// A value row as the server unpacks it; the shared columns are bound once.
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        pairing_id: i64,
+        indicator_id: i64,
+        period: String,
+        period_start: String,
+        period_end: String,
+        month: String,
+        amount: i64,
+        entered: &'a str,
+        evidence: &'a str,
+        supersedes: Option<i64>,
+    }
+    // Chunks keep the progress bar moving; each is still a single round trip.
+    const ROWS: usize = 5000;
     let mut done = 0;
-    // Each row binds its own ten values; the framework, reporter and time are shared ($1–$3).
-    const COLS: usize = 10;
-    let per_statement = xietong_core::db::rows_per_statement_on(conn, COLS);
-    for chunk in fresh.chunks(per_statement) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let p = |c: usize| format!("${}", 3 + r * COLS + c);
-                format!(
-                    "($1, {}, {}, {}, {}, {}, {}, {}, {}, {}, $2, $3, {}, 'current')",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6),
-                    p(7),
-                    p(8),
-                    p(9),
-                    p(10)
-                )
+    for chunk in fresh.chunks(ROWS) {
+        let rows: Vec<Row> = chunk
+            .iter()
+            .map(|(c, supersedes)| Row {
+                pairing_id: c.pairing,
+                indicator_id: c.indicator,
+                period: c.period.key(),
+                period_start: c.period.start.to_string(),
+                period_end: c.period.end.to_string(),
+                month: c.period.month(),
+                amount: c.amount,
+                entered: &c.entered,
+                evidence: &c.evidence,
+                supersedes: *supersedes,
             })
             .collect();
-        let sql = format!(
-            "INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, reporter, reported_at, supersedes, status) VALUES {}",
-            rows.join(", ")
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(framework_id)
-            .bind(reporter.to_string())
-            .bind(now.to_string());
-        for (c, supersedes) in chunk {
-            q = q
-                .bind(c.pairing)
-                .bind(c.indicator)
-                .bind(c.period.key())
-                .bind(c.period.start.to_string())
-                .bind(c.period.end.to_string())
-                .bind(c.period.month())
-                .bind(c.amount)
-                .bind(c.entered.clone())
-                .bind(c.evidence.clone())
-                .bind(*supersedes);
-        }
-        q.execute(&mut *conn).await?;
+        let document = serde_json::to_string(&rows)
+            .map_err(|e| xietong_core::error::Error::Internal(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO indicator_values (framework_id, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, reporter, reported_at, supersedes, status)
+             SELECT $1, pairing_id, indicator_id, period, period_start, period_end, month, amount, entered, evidence, $2, $3, supersedes, 'current'
+               FROM json_populate_recordset(NULL::indicator_values, CAST($4 AS json))",
+        )
+        .bind(framework_id)
+        .bind(reporter)
+        .bind(now)
+        .bind(document)
+        .execute(&mut *conn)
+        .await?;
         done += chunk.len();
         progress.step("write", done, fresh.len());
     }
