@@ -40,6 +40,8 @@ struct Generated {
     pairings: Vec<Vec<i64>>,
     values: usize,
     activities: usize,
+    agreements: usize,
+    targets: usize,
 }
 
 fn month_of(k: usize) -> (i32, u32) {
@@ -109,6 +111,41 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         frameworks.push(fid);
         pairings.push(ids);
     }
+    // Each pairing's annual agreements for the five years, signed in March, each setting
+    // targets for five indicators: what a pairing's page lists and measures against.
+    let mut agreements = Vec::new();
+    let mut targets = Vec::new();
+    for (f, fid) in frameworks.iter().enumerate() {
+        for p in &pairings[f] {
+            for year in 2020..2020 + (MONTHS / 12) as i64 {
+                agreements.push(vec![
+                    V::I(*fid),
+                    V::I(*p),
+                    V::T("annual".into()),
+                    V::I(year),
+                    V::T(format!("{year}年度结对协议")),
+                    V::T(format!("{year}-03-15")),
+                    V::I(1),
+                    V::T(now.clone()),
+                ]);
+                for i in typed.iter().take(5) {
+                    targets.push(vec![
+                        V::I(*p),
+                        V::I(year),
+                        V::I(*i),
+                        V::I(rng.gen_range(5_000..15_000)),
+                    ]);
+                }
+            }
+        }
+    }
+    insert(&mut tx, "INSERT INTO agreements (framework_id, pairing_id, kind, year, title_zh, signed_on, generated, created_at) VALUES", &agreements).await?;
+    insert(
+        &mut tx,
+        "INSERT INTO indicator_targets (pairing_id, year, indicator_id, amount) VALUES",
+        &targets,
+    )
+    .await?;
     let months = ((MONTHS as f64 * scale).round() as usize).clamp(1, MONTHS);
     let kinds_ids: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM indicators")
         .fetch_all(&mut *tx)
@@ -228,6 +265,8 @@ async fn generate(db: &Db, scale: f64, dir: &std::path::Path) -> Result<Generate
         pairings,
         values: n_values,
         activities: n_acts,
+        agreements: agreements.len(),
+        targets: targets.len(),
     })
 }
 
@@ -261,9 +300,11 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     let mut out = vec![(
         "generated".to_string(),
         format!(
-            "{} values, {} activities over {} pairings in {:.1} s",
+            "{} values, {} activities, {} annual agreements with {} targets over {} pairings in {:.1} s",
             g.values,
             g.activities,
+            g.agreements,
+            g.targets,
             FRAMEWORKS * PAIRINGS_PER_FRAMEWORK,
             t.elapsed().as_secs_f64()
         ),

@@ -169,7 +169,9 @@ pub async fn readable_pairing(
     let p = crate::store::pairing(&s.db, id).await?;
     let fw = s.frameworks.get(&s.db, p.framework_id).await?;
     require_read(ctx.actor.as_ref(), fw.id, fw.public != 0)?;
-    let c = card::build_for_pairing(&s.db, &*catalogue_of(s).await?, &fw, p.clone(), day).await?;
+    let agreements = agreements::of_pairing(&s.db, p.id).await?;
+    let catalogue = catalogue_of(s).await?;
+    let c = card::build_for_pairing(&s.db, &catalogue, &fw, p.clone(), &agreements, day).await?;
     let line = c.pairings.iter().find(|l| l.pairing_id == p.id);
     let indicators = c
         .indicators
@@ -200,7 +202,7 @@ pub async fn readable_pairing(
         agreement_signed: line.is_some_and(|l| l.agreement_signed),
         indicators,
         activities: activities::of_pairing(&s.db, p.id, LATEST_ACTIVITIES).await?,
-        agreements: agreements::of_pairing(&s.db, p.id).await?,
+        agreements,
         values: values::history(&s.db, p.id, LATEST_VALUES).await?,
     })
 }

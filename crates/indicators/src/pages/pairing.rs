@@ -54,14 +54,14 @@ async fn form_lines(
         .await?;
     let typed: BTreeMap<i64, i64> = typed.into_iter().collect();
     let mut derived: BTreeMap<&str, i64> = BTreeMap::new();
-    let acts = rollups::activities_between(
+    let acts = rollups::activities_of_pairing_between(
         &s.db,
-        pairing.framework_id,
+        pairing.id,
         &period.start.to_string(),
         &period.end.to_string(),
     )
     .await?;
-    for a in acts.iter().filter(|a| a.pairing == pairing.id) {
+    for a in &acts {
         for (code, n) in a.contributions() {
             *derived.entry(code).or_insert(0) += n;
         }

@@ -225,44 +225,87 @@ pub async fn of_pairing(db: &Db, pairing_id: i64) -> Result<Vec<Agreement>> {
     .await?)
 }
 
-/// Targets of a framework's pairings for a year.
-/// The year's targets of a framework's pairings, or of `only` that one.
-pub async fn targets(
-    db: &Db,
-    framework_id: i64,
-    year: i64,
-    only: Option<i64>,
-) -> Result<Vec<Target>> {
+/// The year's targets of a framework's pairings.
+pub async fn targets(db: &Db, framework_id: i64, year: i64) -> Result<Vec<Target>> {
     Ok(sqlx::query_as(
         "SELECT t.pairing_id, t.year, t.indicator_id, i.code AS indicator_code, t.amount
            FROM indicator_targets t JOIN pairings p ON p.id = t.pairing_id JOIN indicators i ON i.id = t.indicator_id
-          WHERE p.framework_id = $1 AND t.year = $2 AND ($3 = 0 OR t.pairing_id = $3)",
+          WHERE p.framework_id = $1 AND t.year = $2",
     )
     .bind(framework_id)
     .bind(year)
-    .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?)
 }
 
-/// Pairings of a framework (or `only` that one) with an annual agreement for `year` signed by
-/// `day`.
-pub async fn pairs_signed(
-    db: &Db,
-    framework_id: i64,
-    year: i64,
-    day: &str,
-    only: Option<i64>,
-) -> Result<Vec<i64>> {
+/// The year's targets of one pairing, read by the targets' own key.
+pub async fn targets_of_pairing(db: &Db, pairing_id: i64, year: i64) -> Result<Vec<Target>> {
+    Ok(sqlx::query_as(
+        "SELECT t.pairing_id, t.year, t.indicator_id, i.code AS indicator_code, t.amount
+           FROM indicator_targets t JOIN indicators i ON i.id = t.indicator_id
+          WHERE t.pairing_id = $1 AND t.year = $2",
+    )
+    .bind(pairing_id)
+    .bind(year)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Whether one pairing's agreements include its annual agreement for `year` signed by `day`:
+/// what [`pairs_signed`] asks of the database, for a pairing whose agreements are at hand.
+pub fn annual_signed_by(agreements: &[Agreement], year: i64, day: &str) -> bool {
+    agreements.iter().any(|a| {
+        a.kind == "annual"
+            && a.year == year
+            && a.pairing_id.is_some()
+            && a.signed_on.as_str() <= day
+    })
+}
+
+/// Pairings of a framework with an annual agreement for `year` signed by `day`.
+pub async fn pairs_signed(db: &Db, framework_id: i64, year: i64, day: &str) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT DISTINCT pairing_id FROM agreements WHERE framework_id = $1 AND kind = 'annual' AND year = $2 AND signed_on <= $3 AND pairing_id IS NOT NULL
-            AND ($4 = 0 OR pairing_id = $4)",
+        "SELECT DISTINCT pairing_id FROM agreements WHERE framework_id = $1 AND kind = 'annual' AND year = $2 AND signed_on <= $3 AND pairing_id IS NOT NULL",
     )
     .bind(framework_id)
     .bind(year)
     .bind(day)
-    .bind(only.unwrap_or(0))
     .fetch_all(db.pool())
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agreement(kind: &str, year: i64, signed_on: &str) -> Agreement {
+        Agreement {
+            id: 1,
+            framework_id: 1,
+            pairing_id: Some(7),
+            kind: kind.into(),
+            year,
+            title_zh: "年度协议".into(),
+            signed_on: signed_on.into(),
+            text_zh: String::new(),
+            generated: 0,
+            source_quote: None,
+        }
+    }
+
+    #[test]
+    fn only_the_years_annual_agreement_signed_by_the_day_counts() {
+        let signed = [agreement("annual", 2022, "2022-03-15")];
+        assert!(annual_signed_by(&signed, 2022, "2022-03-15"));
+        assert!(annual_signed_by(&signed, 2022, "2022-08-31"));
+        assert!(!annual_signed_by(&signed, 2022, "2022-03-14"));
+        assert!(!annual_signed_by(&signed, 2023, "2023-08-31"));
+        let other_kinds = [
+            agreement("framework", 2022, "2022-01-01"),
+            agreement("target", 2022, "2022-01-01"),
+        ];
+        assert!(!annual_signed_by(&other_kinds, 2022, "2022-08-31"));
+        assert!(!annual_signed_by(&[], 2022, "2022-08-31"));
+    }
 }

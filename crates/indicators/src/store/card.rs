@@ -111,25 +111,28 @@ pub async fn build_from(
 /// The card restricted to one pairing: what a pairing's page shows, without reading the others.
 /// The page compares nothing with a year earlier, so that reading is skipped: every
 /// `last_year` of this card is zero, and `published` is false.
+/// Whether the pairing signed its annual agreement is read from `agreements`, all of the
+/// pairing's agreements, which the caller holds (the page lists them).
 pub async fn build_for_pairing(
     db: &Db,
     catalogue: &Catalogue,
     fw: &Framework,
     pairing: PairingFacts,
+    agreements: &[agreements::Agreement],
     as_of: Date,
 ) -> Result<ReportCard> {
-    build_within(db, catalogue, fw, Some(pairing), as_of).await
+    build_within(db, catalogue, fw, Some((pairing, agreements)), as_of).await
 }
 
 async fn build_within(
     db: &Db,
     catalogue: &Catalogue,
     fw: &Framework,
-    only_pairing: Option<PairingFacts>,
+    only_pairing: Option<(PairingFacts, &[agreements::Agreement])>,
     as_of: Date,
 ) -> Result<ReportCard> {
     let framework_id = fw.id;
-    let only = only_pairing.as_ref().map(|p| p.id);
+    let only = only_pairing.as_ref().map(|(p, _)| p.id);
     let indicators = catalogue.for_framework(framework_id);
     let all = &catalogue.all;
     let id_of = |code: &str| all.iter().find(|i| i.code == code).map(|i| i.id);
@@ -142,9 +145,23 @@ async fn build_within(
             basis_id: i.basis_code.as_deref().and_then(id_of),
         })
         .collect();
-    let pairings = match only_pairing {
-        Some(p) => BTreeMap::from([(p.id, p)]),
-        None => pairings_of(db, framework_id).await?,
+    let year = i64::from(as_of.year());
+    let day = as_of.to_string();
+    let (pairings, targets, signed) = match only_pairing {
+        Some((p, agreements)) => {
+            let targets = agreements::targets_of_pairing(db, p.id, year).await?;
+            let signed = if agreements::annual_signed_by(agreements, year, &day) {
+                vec![p.id]
+            } else {
+                Vec::new()
+            };
+            (BTreeMap::from([(p.id, p)]), targets, signed)
+        }
+        None => (
+            pairings_of(db, framework_id).await?,
+            agreements::targets(db, framework_id, year).await?,
+            agreements::pairs_signed(db, framework_id, year, &day).await?,
+        ),
     };
     let pairing_ids: Vec<i64> = pairings.keys().copied().collect();
     let reading = rollups::Reading::of(all, &indicators);
@@ -164,14 +181,10 @@ async fn build_within(
     };
     let totals = rules::framework_totals(&card_indicators, &pairing_ids, &now);
     let last_year = then;
-    let year = i64::from(as_of.year());
-    let targets = agreements::targets(db, framework_id, year, only).await?;
     let target_of: BTreeMap<(i64, i64), i64> = targets
         .iter()
         .map(|t| ((t.pairing_id, t.indicator_id), t.amount))
         .collect();
-    let day = as_of.to_string();
-    let signed = agreements::pairs_signed(db, framework_id, year, &day, only).await?;
     let published = only.is_none() && is_published(db, framework_id, &day).await?;
 
     let lines = indicators

@@ -712,11 +712,31 @@ pub async fn activities_between(
     from: &str,
     to: &str,
 ) -> Result<Vec<ActivityFacts>> {
-    let rows: Vec<ActivityRow> = sqlx::query_as(
+    activities_where(db, "framework_id = $1", framework_id, from, to).await
+}
+
+/// One pairing's activities on days `from..=to`, read through the pairing's own index.
+pub async fn activities_of_pairing_between(
+    db: &Db,
+    pairing_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ActivityFacts>> {
+    activities_where(db, "pairing_id = $1", pairing_id, from, to).await
+}
+
+async fn activities_where(
+    db: &Db,
+    scope: &str,
+    key: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ActivityFacts>> {
+    let rows: Vec<ActivityRow> = sqlx::query_as(&format!(
         "SELECT pairing_id, occurred_on, kind, category, headcount, amount, area_mu, weight_kg FROM activities
-          WHERE framework_id = $1 AND occurred_on >= $2 AND occurred_on <= $3",
-    )
-    .bind(framework_id)
+          WHERE {scope} AND occurred_on >= $2 AND occurred_on <= $3"
+    ))
+    .bind(key)
     .bind(from)
     .bind(to)
     .fetch_all(db.pool())

@@ -288,6 +288,27 @@ async fn staff_report_only_for_their_pairings_and_refusals_change_nothing(app: T
     assert_eq!(tourists["amount"].as_i64(), Some(4_600 + 1_200));
     assert_eq!(tourists["target"].as_i64(), Some(10_000));
     assert_eq!(tourists["progress_percent"].as_i64(), Some(58));
+    // The pairing's annual agreement for 2022 was signed in the spring (the demo's dates run
+    // from February to June): signed by autumn, not yet on New Year's Day, none for 2021.
+    let signed_on = |day: &'static str| {
+        let app = &app;
+        let staff = &staff;
+        async move {
+            let v: Value = app
+                .get(
+                    &format!("/api/v1/pairings/{own}/figures?as_of={day}"),
+                    Some(staff),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            v["agreement_signed"].as_bool().unwrap()
+        }
+    };
+    assert!(signed_on("2022-09-30").await);
+    assert!(!signed_on("2022-01-01").await);
+    assert!(!signed_on("2021-12-31").await);
 }
 
 async fn bad_figures_are_refused_with_their_place_and_reason(app: TestApp) {
