@@ -12,6 +12,12 @@ use xietong_core::permissions::{Actor, Grant, Role};
 use xietong_core::registry::frameworks;
 use xietong_server::Settings;
 
+/// mimalloc rather than the system allocator: the server's requests allocate and free many
+/// small buffers from several threads, where glibc's allocator showed as a sixth of a busy
+/// page's CPU (its locks and `malloc_consolidate`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "xietong", version, about = "协同 Xietong — a platform for cooperation between Chinese regions (区域协作)", long_about = None)]
 struct Cli {

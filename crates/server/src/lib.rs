@@ -22,7 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use xietong_core::calendar::store::CalendarCache;
-use xietong_core::web::{problem, ui, AppState, Ui};
+use xietong_core::web::{problem, ui, AppParts, AppState, Ui};
 use xietong_core::{Db, Error, Result};
 
 pub use config::Settings;
@@ -107,7 +107,7 @@ pub async fn sweep_now(
 /// The whole application for a prepared database.
 pub fn app(db: Db, settings: &Settings) -> Result<Router> {
     let ui = Ui::new(&ui_parts())?;
-    let state = AppState {
+    let state = AppState::new(AppParts {
         db,
         ui: Arc::new(ui),
         calendar: Arc::new(CalendarCache::default()),
@@ -116,7 +116,7 @@ pub fn app(db: Db, settings: &Settings) -> Result<Router> {
         secure_cookies: settings.secure_cookies,
         lag_finders: lag_finders().into(),
         caches: Arc::default(),
-    };
+    });
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(xietong_registry::api::router())
         .merge(xietong_supervision::api::router())
