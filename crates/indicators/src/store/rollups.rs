@@ -635,38 +635,40 @@ async fn add_month_so_far(
         Some(p) => ("pairing_id = $1", p),
         None => ("framework_id = $1", framework_id),
     };
-    let values: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT pairing_id, indicator_id, amount FROM indicator_values
+    // The month's values (in the order they were reported, so a stock's latest stands) and its
+    // activities grouped, in one statement: one round trip fewer for every card and page.
+    // Value rows have no kind; activity groups come after them.
+    type Row = (i64, i64, String, String, i64, i64, i64, i64, i64, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT pairing_id, indicator_id, '' AS kind, '' AS category, CAST(1 AS BIGINT) AS events,
+                CAST(0 AS BIGINT) AS headcount, amount, CAST(0 AS BIGINT) AS area_mu, CAST(0 AS BIGINT) AS weight_kg,
+                period_end AS at, id AS seq
+           FROM indicator_values
           WHERE {scope} AND status = 'current' AND period_end >= $2 AND period_end <= $3
-          ORDER BY period_end, id"
-    ))
-    .bind(key)
-    .bind(&month_start)
-    .bind(&day)
-    .fetch_all(db.pool())
-    .await?;
-    for (p, i, amount) in values {
-        match combine.get(&i) {
-            Some(Combine::Latest) => {
-                out.insert((p, i), amount);
-            }
-            _ => *out.entry((p, i)).or_insert(0) += amount,
-        }
-    }
-    type Group = (i64, String, String, i64, i64, i64, i64, i64);
-    let groups: Vec<Group> = sqlx::query_as(&format!(
-        "SELECT pairing_id, kind, category, COUNT(*), CAST(SUM(headcount) AS BIGINT), CAST(SUM(amount) AS BIGINT),
-                CAST(SUM(area_mu) AS BIGINT), CAST(SUM(weight_kg) AS BIGINT)
+         UNION ALL
+         SELECT pairing_id, CAST(0 AS BIGINT), kind, category, COUNT(*), CAST(SUM(headcount) AS BIGINT),
+                CAST(SUM(amount) AS BIGINT), CAST(SUM(area_mu) AS BIGINT), CAST(SUM(weight_kg) AS BIGINT),
+                '9999-12-31' AS at, CAST(0 AS BIGINT) AS seq
            FROM activities
           WHERE {scope} AND occurred_on >= $2 AND occurred_on <= $3
-          GROUP BY pairing_id, kind, category"
+          GROUP BY pairing_id, kind, category
+          ORDER BY at, seq"
     ))
     .bind(key)
     .bind(&month_start)
     .bind(&day)
     .fetch_all(db.pool())
     .await?;
-    for (p, kind, category, events, headcount, amount, area_mu, weight_kg) in groups {
+    for (p, i, kind, category, events, headcount, amount, area_mu, weight_kg, _, _) in rows {
+        if kind.is_empty() {
+            match combine.get(&i) {
+                Some(Combine::Latest) => {
+                    out.insert((p, i), amount);
+                }
+                _ => *out.entry((p, i)).or_insert(0) += amount,
+            }
+            continue;
+        }
         let Some(kind) = ActivityKind::parse(&kind) else {
             continue;
         };
