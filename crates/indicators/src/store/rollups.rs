@@ -638,7 +638,18 @@ async fn add_month_so_far(
     // The month's values (in the order they were reported, so a stock's latest stands) and its
     // activities grouped, in one statement: one round trip fewer for every card and page.
     // Value rows have no kind; activity groups come after them.
-    type Row = (i64, i64, String, String, i64, i64, i64, i64, i64, String, i64);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        pairing_id: i64,
+        indicator_id: i64,
+        kind: String,
+        category: String,
+        events: i64,
+        headcount: i64,
+        amount: i64,
+        area_mu: i64,
+        weight_kg: i64,
+    }
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT pairing_id, indicator_id, '' AS kind, '' AS category, CAST(1 AS BIGINT) AS events,
                 CAST(0 AS BIGINT) AS headcount, amount, CAST(0 AS BIGINT) AS area_mu, CAST(0 AS BIGINT) AS weight_kg,
@@ -659,7 +670,18 @@ async fn add_month_so_far(
     .bind(&day)
     .fetch_all(db.pool())
     .await?;
-    for (p, i, kind, category, events, headcount, amount, area_mu, weight_kg, _, _) in rows {
+    for row in rows {
+        let Row {
+            pairing_id: p,
+            indicator_id: i,
+            kind,
+            category,
+            events,
+            headcount,
+            amount,
+            area_mu,
+            weight_kg,
+        } = row;
         if kind.is_empty() {
             match combine.get(&i) {
                 Some(Combine::Latest) => {
