@@ -493,9 +493,10 @@ async fn insert_values_inline(
 }
 
 /// [`insert_values`] on PostgreSQL: the rows travel as one JSON document per statement, which
-/// the server unpacks into the table's own row type (`json_populate_recordset`). Binding ten
-/// parameters a row cost more than the server's own work on the row: a 40,000-row sheet took
-/// ~1.2 s so at full scale, against ~0.85 s of server time for the rows, indexes and key checks.
+/// the server unpacks into the table's own row type (`json_populate_recordset`): one parameter
+/// instead of ten a row, and one statement text however many rows. The time is the server's
+/// either way (~1 s for a 40,000-row sheet at full scale, most of it writing the rows with
+/// their four indexes and checking their foreign keys; see BENCHMARKS.md).
 async fn insert_values_recordset(
     conn: &mut sqlx::AnyConnection,
     framework_id: i64,
