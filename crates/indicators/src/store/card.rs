@@ -111,6 +111,7 @@ pub async fn build_from(
 /// The card restricted to one pairing: what a pairing's page shows, without reading the others.
 /// The page compares nothing with a year earlier, so that reading is skipped: every
 /// `last_year` of this card is zero, and `published` is false.
+///
 /// Whether the pairing signed its annual agreement is read from `agreements`, all of the
 /// pairing's agreements, which the caller holds (the page lists them).
 pub async fn build_for_pairing(
