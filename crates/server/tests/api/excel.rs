@@ -141,6 +141,25 @@ async fn investment_imports_are_all_or_nothing_and_idempotent(app: TestApp) {
         d["reports"][0]["completed_fen"], 80_000_500_000i64,
         "80000.5 万元 exactly"
     );
+    let year = &month[..4];
+    let reported: i64 = d["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["month"].as_str().unwrap().starts_with(year))
+        .map(|r| r["completed_fen"].as_i64().unwrap())
+        .sum();
+    let plan = d["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["year"].as_i64() == year.parse().ok())
+        .unwrap();
+    assert_eq!(
+        plan["completed_fen"].as_i64().unwrap(),
+        reported,
+        "the plan's completed total moved with the import: {d}"
+    );
     let audit_after_first = app.fingerprint().await;
     let again: Value = import(&app, &coordinator, good).await.json().await.unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 //! monthly completed investment (each report keeps its year's total current in the same write).
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::Date;
 use xietong_core::audit::Change;
 use xietong_core::db::filter::page;
@@ -1477,36 +1478,28 @@ pub async fn import_investment(
     };
     let mut changes = Vec::new();
     let mut deltas = rollups::Deltas::default();
+    let previous = stored_investment(w.conn(), &checked).await?;
+    let mut stored = Vec::new();
+    let mut plan_deltas: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for (id, framework_id, month, amount) in &checked {
-        let previous: Option<(i64,)> = sqlx::query_as(
-            "SELECT completed_fen FROM investment_reports WHERE project_id = $1 AND month = $2",
-        )
-        .bind(id)
-        .bind(month.to_string())
-        .fetch_optional(w.conn())
-        .await?;
-        if previous.map(|(v,)| v) == Some(amount.fen()) {
+        let before = previous.get(&(*id, month.to_string())).copied();
+        if before == Some(amount.fen()) {
             outcome.unchanged += 1;
             continue;
         }
-        store_investment(
-            &mut w,
-            &mut deltas,
-            (*id, *framework_id),
-            *month,
-            *amount,
-            previous.map(|(v,)| v),
-            &actor.username,
-        )
-        .await?;
+        let delta = amount.fen() - before.unwrap_or(0);
+        deltas.investment(*framework_id, &month.to_string(), delta);
+        *plan_deltas.entry((*id, month.year as i64)).or_default() += delta;
+        stored.push((*id, month.to_string(), amount.fen()));
         changes.push(Change::updated(
             "investment_report",
             format!("{id}/{month}"),
-            serde_json::json!({"completed_fen": previous.map(|(v,)| v)}),
+            serde_json::json!({"completed_fen": before}),
             serde_json::json!({"completed_fen": amount.fen(), "via": "import"}),
         ));
         outcome.changed += 1;
     }
+    store_investments(w.conn(), &stored, &plan_deltas, &actor.username).await?;
     w.record_many(changes).await?;
     deltas.apply(w.conn()).await?;
     if outcome.changed == 0 {
@@ -1515,6 +1508,81 @@ pub async fn import_investment(
     }
     w.commit().await?;
     Ok(outcome)
+}
+
+/// The stored completed investment of each (project, month) the rows name.
+async fn stored_investment(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[(i64, i64, Period, Money)],
+) -> Result<BTreeMap<(i64, String), i64>> {
+    let ids: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let mut out = BTreeMap::new();
+    // Ids are integers this database produced, so they are listed inline.
+    for chunk in ids.chunks(1000) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let found: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+            "SELECT project_id, month, completed_fen FROM investment_reports WHERE project_id IN ({list})"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for (project, month, fen) in found {
+            out.insert((project, month), fen);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores an import's changed months and moves each plan's year total by the sum of its
+/// differences: a few statements for the whole sheet instead of three a row (10,000 rows took
+/// ~4 s on PostgreSQL in round trips alone). Every inline value is an id, an amount in fen or
+/// a month this module parsed.
+async fn store_investments(
+    conn: &mut sqlx::AnyConnection,
+    stored: &[(i64, String, i64)],
+    plan_deltas: &BTreeMap<(i64, i64), i64>,
+    reporter: &str,
+) -> Result<()> {
+    let now = xietong_core::clock::now_rfc3339();
+    for chunk in stored.chunks(1000) {
+        let values = chunk
+            .iter()
+            .map(|(id, month, fen)| format!("({id}, '{month}', {fen}, $1, $2)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query(&format!(
+            "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES {values}
+             ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = excluded.completed_fen,
+                 reported_by = excluded.reported_by, reported_at = excluded.reported_at"
+        ))
+        .bind(reporter)
+        .bind(&now)
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let plans: Vec<(&(i64, i64), &i64)> = plan_deltas.iter().filter(|(_, d)| **d != 0).collect();
+    for chunk in plans.chunks(1000) {
+        // Unnamed VALUES columns are column1, column2, … on both engines.
+        let values = chunk
+            .iter()
+            .map(|((id, year), delta)| format!("({id}, {year}, {delta})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query(&format!(
+            "UPDATE project_plans SET completed_fen = project_plans.completed_fen + d.column3
+               FROM (VALUES {values}) AS d
+              WHERE project_plans.project_id = d.column1 AND project_plans.year = d.column2"
+        ))
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Stores a month's completed investment and moves the year's total by the difference, inside
