@@ -1586,7 +1586,7 @@ async fn store_investments(
 }
 
 /// Stores a month's completed investment and moves the year's total by the difference, inside
-/// the caller's write.
+/// the caller's write: the import's statements for a sheet of one row.
 async fn store_investment(
     w: &mut xietong_core::write::Write<'_>,
     deltas: &mut rollups::Deltas,
@@ -1596,29 +1596,15 @@ async fn store_investment(
     previous: Option<i64>,
     reporter: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO investment_reports (project_id, month, completed_fen, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (project_id, month) DO UPDATE SET completed_fen = $3, reported_by = $4, reported_at = $5",
+    let delta = amount.fen() - previous.unwrap_or(0);
+    deltas.investment(framework_id, &month.to_string(), delta);
+    store_investments(
+        w.conn(),
+        &[(id, month.to_string(), amount.fen())],
+        &BTreeMap::from([((id, month.year as i64), delta)]),
+        reporter,
     )
-    .bind(id)
-    .bind(month.to_string())
-    .bind(amount.fen())
-    .bind(reporter)
-    .bind(xietong_core::clock::now_rfc3339())
-    .execute(w.conn())
-    .await?;
-    deltas.investment(
-        framework_id,
-        &month.to_string(),
-        amount.fen() - previous.unwrap_or(0),
-    );
-    sqlx::query("UPDATE project_plans SET completed_fen = completed_fen + $1 WHERE project_id = $2 AND year = $3")
-        .bind(amount.fen() - previous.unwrap_or(0))
-        .bind(id)
-        .bind(month.year as i64)
-        .execute(w.conn())
-        .await?;
-    Ok(())
+    .await
 }
 
 /// What an import's checks need, read in a few set queries instead of several per row.
