@@ -37,7 +37,14 @@ pub struct Engines {
 
 /// Removes a database [`fresh_database`] made, once its run is over: a full-scale run leaves
 /// gigabytes behind otherwise. A failure to remove it is reported, not fatal.
+///
+/// With `XIETONG_BENCH_KEEP` set, the database is kept (and named on standard error) so that
+/// its plans can be examined afterwards.
 pub async fn discard_database(postgres_admin_url: Option<&str>, url: &str) {
+    if std::env::var_os("XIETONG_BENCH_KEEP").is_some() {
+        eprintln!("bench: kept {url}");
+        return;
+    }
     let outcome = match (url.strip_prefix("sqlite://"), postgres_admin_url) {
         (Some(path), _) => {
             // The journal files exist only while a connection is open.

@@ -100,6 +100,8 @@ pub async fn median_of<F>(
 where
     F: Fn(usize) -> String + Send + Sync + Clone + 'static,
 {
+    // Named on standard error as it starts, so that a profiler can be attached to one scenario.
+    eprintln!("bench: load “{name}”, {clients} clients, {runs} runs");
     let mut all = Vec::new();
     for _ in 0..runs.max(1) {
         all.push(run(base, name, clients, duration, next_path.clone()).await);
