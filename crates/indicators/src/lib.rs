@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lean_rollups",
         sql: include_str!("../migrations/2003_lean_rollups.sql"),
     },
+    Migration {
+        version: 2004,
+        name: "pairing_framework_keys",
+        sql: include_str!("../migrations/2004_pairing_framework_keys.sql"),
+    },
 ];
 
 /// Today in Asia/Shanghai: periods and activity dates are China's calendar days.

@@ -194,3 +194,24 @@ pub async fn run(
         .await
         .map_err(|e| Error::Internal(format!("server: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use xietong_core::db::migrate::render;
+    use xietong_core::db::Backend;
+
+    #[test]
+    fn every_crates_migrations_fill_their_placeholders_on_both_engines() {
+        for set in super::migrations() {
+            for m in set {
+                for backend in [Backend::Sqlite, Backend::Postgres] {
+                    assert!(
+                        !render(m.sql, backend).contains("{{"),
+                        "migration {} keeps a placeholder",
+                        m.name
+                    );
+                }
+            }
+        }
+    }
+}

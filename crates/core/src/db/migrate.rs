@@ -52,7 +52,38 @@ pub fn render(sql: &str, backend: Backend) -> String {
         Backend::Sqlite => "BLOB",
         Backend::Postgres => "BYTEA",
     };
-    sql.replace("{{id}}", id).replace("{{blob}}", blob)
+    resume_ids(&sql.replace("{{id}}", id).replace("{{blob}}", blob), backend)
+}
+
+/// Fills in `{{resume_ids:TABLE}}`, written after a rebuilt table got its rows back with their
+/// ids: new rows must continue after the largest. SQLite's `AUTOINCREMENT` follows the ids
+/// inserted by itself; PostgreSQL's identity sequence is moved. A table name that is not a
+/// plain identifier leaves the placeholder in place, for the tests to find.
+fn resume_ids(sql: &str, backend: Backend) -> String {
+    const OPEN: &str = "{{resume_ids:";
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        let table = &after[..end];
+        out.push_str(&rest[..start]);
+        if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            out.push_str(&rest[start..start + OPEN.len() + end + 2]);
+        } else {
+            out.push_str(&match backend {
+                Backend::Sqlite => "SELECT 1".to_string(),
+                Backend::Postgres => format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                ),
+            });
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// All migrations of the given sets in version order; refuses a version used twice.
@@ -190,6 +221,21 @@ mod tests {
         }];
         assert!(ordered(&[MIGRATIONS, OTHER]).is_err());
         assert_eq!(ordered(&[MIGRATIONS]).unwrap().len(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn ids_resume_after_a_rebuild_on_postgres_only() {
+        let sql = "INSERT INTO t SELECT * FROM c;\n{{resume_ids:t_1}};\nDROP TABLE c;";
+        assert_eq!(
+            render(sql, Backend::Sqlite),
+            "INSERT INTO t SELECT * FROM c;\nSELECT 1;\nDROP TABLE c;"
+        );
+        assert_eq!(
+            render(sql, Backend::Postgres),
+            "INSERT INTO t SELECT * FROM c;\nSELECT setval(pg_get_serial_sequence('t_1', 'id'), COALESCE((SELECT MAX(id) FROM t_1), 0) + 1, false);\nDROP TABLE c;"
+        );
+        // Anything but a plain table name stays a placeholder, which the check below refuses.
+        assert!(render("{{resume_ids:t; DROP TABLE x}}", Backend::Postgres).contains("{{"));
     }
 
     #[test]

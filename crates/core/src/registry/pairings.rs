@@ -450,7 +450,15 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &PairingInput) -> Re
     .bind(&v.ended_on)
     .execute(w.conn())
     .await
-    .map_err(duplicate)?;
+    .map_err(duplicate)
+    .map_err(|e| {
+        // Figures and activities carry their pairing's framework (a composite foreign key).
+        e.on_foreign_key(
+            "pairing_framework_in_use",
+            "该结对已有指标数值或活动记录，不能改到其他协作机制",
+            "the pairing has figures or activities and cannot move to another framework",
+        )
+    })?;
     let after: Pairing = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
         .bind(id)
         .fetch_one(w.conn())

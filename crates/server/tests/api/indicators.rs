@@ -16,6 +16,7 @@ on_both_engines!(
     corrections_supersede_and_keep_history,
     the_reporting_template_round_trips_and_bad_files_import_nothing,
     a_published_card_is_public,
+    a_pairing_with_figures_cannot_move_to_another_framework,
 );
 
 async fn card(app: &TestApp, key: &str, as_of: &str) -> Value {
@@ -1239,4 +1240,40 @@ async fn pairing_parties(app: &TestApp, id: i64) -> (String, String, Option<i64>
         .fetch_one(app.db.pool())
         .await
         .unwrap()
+}
+
+async fn a_pairing_with_figures_cannot_move_to_another_framework(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (yqlq, cy) = (app.framework_id("YQLQ").await, app.framework_id("CY").await);
+    let p = pairing_id(&app, "500118", "500243").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/frameworks/{yqlq}/values"),
+            &admin,
+            &json!({"values": [{"pairing_id": p, "indicator": "FUNDS", "period": "2022-09", "amount": "120万元"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let before = (app.fingerprint().await, indicator_fingerprint(&app).await);
+    // Both parties lie inside the Chengdu–Chongqing framework too, so only the figures, which
+    // carry their pairing's framework, hold the pairing where it is.
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/pairings/{p}"),
+            &admin,
+            &json!({"framework_id": cy, "party_a": "500118", "party_b": "500243", "status": "active"}),
+        )
+        .await;
+    expect_problem(r, StatusCode::CONFLICT, "pairing_framework_in_use").await;
+    assert_eq!(
+        (app.fingerprint().await, indicator_fingerprint(&app).await),
+        before
+    );
+    let (framework,): (i64,) = sqlx::query_as("SELECT framework_id FROM pairings WHERE id = $1")
+        .bind(p)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(framework, yqlq);
 }
