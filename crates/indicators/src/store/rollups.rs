@@ -156,19 +156,24 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
         // Rows past the old horizon do not exist yet: each is written once as it will stand
         // (an insert and then an update of the same row would cost twice), and only the series
         // this write leaves alone are carried into those months.
-        let beyond = match &before {
-            Some(b) if !beyond.is_empty() => {
-                let totals = running_totals(conn, framework_id, b).await?;
-                on_top_of(beyond, &totals)
-            }
-            _ => beyond,
+        let totals = match &before {
+            Some(b) if !beyond.is_empty() => running_totals(conn, framework_id, b).await?,
+            _ => BTreeMap::new(),
         };
+        let beyond = on_top_of(beyond, &totals);
         phases.mark("horizon read");
         upsert_increments(conn, framework_id, &within).await?;
-        upsert_increments(conn, framework_id, &beyond).await?;
+        if before.is_some() {
+            insert_new_increments(conn, framework_id, &beyond).await?;
+        } else {
+            upsert_increments(conn, framework_id, &beyond).await?;
+        }
         phases.mark("increments applied");
         if let Some(b) = before.as_deref().filter(|b| *b < h.as_str()) {
-            carry(conn, framework_id, b, &h).await?;
+            // The series standing at the old horizon are the totals read above: the rows that
+            // carry them on are known without asking the database which already exist (a full
+            // sheet writes every series of its month, and leaves nothing to carry).
+            insert_new_increments(conn, framework_id, &carried(&totals, &series, b, &h)).await?;
             set_horizon(conn, framework_id, &h).await?;
         }
         phases.mark("other series carried");
@@ -180,6 +185,29 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The rows past the old horizon `from` through `to` that this write leaves to be carried:
+/// each series standing at `from` (its running total in `totals`) keeps that total, with
+/// nothing of its own, in every month before the first this write gives it a row for.
+fn carried(
+    totals: &BTreeMap<(i64, i64), i64>,
+    series: &Series,
+    from: &str,
+    to: &str,
+) -> Vec<Increment> {
+    let months = months_through(&next_month(from), to);
+    let mut rows = Vec::new();
+    for (&(p, i), &cum) in totals {
+        let first = series.get(&(p, i)).and_then(|m| m.keys().next());
+        for m in months
+            .iter()
+            .take_while(|m| first.is_none_or(|f| f.as_str() > m.as_str()))
+        {
+            rows.push((p, i, m.clone(), 0, cum));
+        }
+    }
+    rows
 }
 
 /// Increments of months past the old horizon, made whole: each series' running total there
@@ -231,6 +259,27 @@ async fn upsert_increments(
     const UPSERT: &str = "ON CONFLICT (pairing_id, indicator_id, month) DO UPDATE
                 SET own_amount = indicator_rollups.own_amount + excluded.own_amount,
                     cum_amount = indicator_rollups.cum_amount + excluded.cum_amount";
+    write_increments(conn, framework_id, rows, UPSERT).await
+}
+
+/// Writes rows past the framework's old horizon, where no row exists yet (the horizon row is
+/// locked, and every writer moves it with the rows): plain inserts, which PostgreSQL takes
+/// faster than inserts that must first look for a conflicting row. A row that did exist would
+/// break the roll-ups' invariant, and is refused by the key rather than added to.
+async fn insert_new_increments(
+    conn: &mut AnyConnection,
+    framework_id: i64,
+    rows: &[Increment],
+) -> Result<()> {
+    write_increments(conn, framework_id, rows, "").await
+}
+
+async fn write_increments(
+    conn: &mut AnyConnection,
+    framework_id: i64,
+    rows: &[Increment],
+    on_conflict: &str,
+) -> Result<()> {
     const ROWS: usize = 5000;
     let postgres = conn.backend_name() == "PostgreSQL";
     for chunk in rows.chunks(ROWS) {
@@ -240,7 +289,7 @@ async fn upsert_increments(
                 "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
                  SELECT pairing_id, indicator_id, month, $1, own_amount, cum_amount
                    FROM json_populate_recordset(NULL::indicator_rollups, CAST($2 AS json))
-                 {UPSERT}"
+                 {on_conflict}"
             ))
             .bind(framework_id)
             .bind(document)
@@ -256,7 +305,7 @@ async fn upsert_increments(
                 .collect::<Result<Vec<String>>>()?;
             sqlx::query(&format!(
                 "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
-                 VALUES {} {UPSERT}",
+                 VALUES {} {on_conflict}",
                 values.join(", ")
             ))
             .persistent(false)
@@ -965,6 +1014,29 @@ pub async fn monthly(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_are_carried_only_into_months_this_write_leaves_them() {
+        // Three series stood at the old horizon 2024-01; the write reaches 2024-04.
+        let totals = BTreeMap::from([((1, 1), 10), ((1, 2), 20), ((2, 1), 30)]);
+        let series: Series = BTreeMap::from([
+            // Written from before the horizon: it has every month already.
+            ((1, 1), BTreeMap::from([("2023-12".to_string(), 5)])),
+            // First written in 2024-03: carried into 2024-02 only.
+            ((1, 2), BTreeMap::from([("2024-03".to_string(), 7)])),
+            // A series new to this write needs no carrying.
+            ((9, 9), BTreeMap::from([("2024-04".to_string(), 1)])),
+        ]);
+        assert_eq!(
+            carried(&totals, &series, "2024-01", "2024-04"),
+            vec![
+                (1, 2, "2024-02".to_string(), 0, 20),
+                (2, 1, "2024-02".to_string(), 0, 30),
+                (2, 1, "2024-03".to_string(), 0, 30),
+                (2, 1, "2024-04".to_string(), 0, 30),
+            ]
+        );
+    }
 
     #[test]
     fn only_month_keys_are_written_inline() {
