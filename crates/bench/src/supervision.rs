@@ -163,13 +163,11 @@ async fn generate(
             V::T(format!("{y}-12-31")),
             V::T("annual_plan".into()),
             V::T(status.into()),
-            if closed {
-                V::T("closed".into())
-            } else {
-                V::N
-            },
+            if closed { V::T("closed".into()) } else { V::N },
             latest.as_ref().map_or(V::N, |(p, _)| V::I(*p)),
-            latest.as_ref().map_or(V::N, |(_, period)| V::T(period.clone())),
+            latest
+                .as_ref()
+                .map_or(V::N, |(_, period)| V::T(period.clone())),
             V::T(now.clone()),
             V::T(now.clone()),
         ]);

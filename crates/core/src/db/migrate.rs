@@ -52,7 +52,10 @@ pub fn render(sql: &str, backend: Backend) -> String {
         Backend::Sqlite => "BLOB",
         Backend::Postgres => "BYTEA",
     };
-    resume_ids(&sql.replace("{{id}}", id).replace("{{blob}}", blob), backend)
+    resume_ids(
+        &sql.replace("{{id}}", id).replace("{{blob}}", blob),
+        backend,
+    )
 }
 
 /// Fills in `{{resume_ids:TABLE}}`, written after a rebuilt table got its rows back with their

@@ -174,9 +174,10 @@ pub async fn apply(conn: &mut AnyConnection, deltas: &[Delta]) -> Result<()> {
             // carry them on are known without asking the database which already exist (a full
             // sheet writes every series of its month, and leaves nothing to carry).
             insert_new_increments(conn, framework_id, &carried(&totals, &series, b, &h)).await?;
+            phases.mark("other series carried");
             set_horizon(conn, framework_id, &h).await?;
         }
-        phases.mark("other series carried");
+        phases.mark("horizon moved");
         tracing::debug!(framework_id, within = within.len(), beyond = beyond.len(), phases = %phases.summary(), "roll-ups moved");
         for (key, months) in &series {
             if months.values().any(|a| *a < 0) {
