@@ -67,11 +67,22 @@ async fn drop_postgres_database(admin: &str, url: &str) -> Result<(), String> {
     let pool = sqlx::PgPool::connect(admin)
         .await
         .map_err(|e| e.to_string())?;
-    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&pool)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+    // An autovacuum worker busy in the database cannot be terminated by a role that is not a
+    // superuser; it finishes or yields within moments, so the drop is tried a few times.
+    let mut dropped = Ok(());
+    for attempt in 0..10 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if dropped.is_ok() {
+            break;
+        }
+    }
     pool.close().await;
     dropped
 }
