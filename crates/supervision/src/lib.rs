@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "alert_subject_names",
         sql: include_str!("../migrations/1007_alert_subject_names.sql"),
     },
+    Migration {
+        version: 1008,
+        name: "open_lags_apart",
+        sql: include_str!("../migrations/1008_open_lags_apart.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;

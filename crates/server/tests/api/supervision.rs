@@ -651,7 +651,7 @@ async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
         open_alert_rules(&app, kept).await,
         ["behind", "report_missing"]
     );
-    let (bits,): (i64,) = sqlx::query_as("SELECT open_lags FROM tasks WHERE id = $1")
+    let (bits,): (i64,) = sqlx::query_as("SELECT bits FROM task_open_lags WHERE task_id = $1")
         .bind(kept)
         .fetch_one(app.db.pool())
         .await

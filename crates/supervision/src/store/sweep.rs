@@ -157,8 +157,8 @@ fn id_lists(ids: &[i64]) -> impl Iterator<Item = String> + '_ {
 /// Runs the sweep for `today`. With a `slot` (e.g. `2026-11-29`), a slot already run by any
 /// instance is skipped: the database's unique key, not process memory, decides.
 ///
-/// Each task and project carries its open lags (`open_lags`, one bit per rule, equal to its
-/// open alerts): the sweep derives today's lags, and only where they differ opens or closes
+/// Each task and project has its open lags (`task_open_lags` / `project_open_lags`: one bit
+/// per rule, equal to its open alerts; a row only while any is open): the sweep derives today's lags, and only where they differ opens or closes
 /// alerts and moves the bits, in the same transaction.
 pub async fn run(
     db: &Db,
@@ -197,11 +197,12 @@ pub async fn run(
     .await?;
     let overdue: HashMap<i64, i64> = overdue.into_iter().collect();
     let packs: Vec<(Option<String>,)> = sqlx::query_as(&format!(
-        "SELECT string_agg(CAST(id AS TEXT) || ',' || CAST(framework_id AS TEXT) || ',' || CAST(lead_org_id AS TEXT)
-                || ',' || start_on || ',' || deadline || ',' || status
-                || ',' || COALESCE(CAST(latest_percent AS TEXT), '') || ',' || COALESCE(latest_period, '')
-                || ',' || CAST(year AS TEXT) || ',' || area || ',' || CAST(open_lags AS TEXT), ';')
-           FROM tasks WHERE resolution IS NULL GROUP BY id / {PACK}"
+        "SELECT string_agg(CAST(t.id AS TEXT) || ',' || CAST(t.framework_id AS TEXT) || ',' || CAST(t.lead_org_id AS TEXT)
+                || ',' || t.start_on || ',' || t.deadline || ',' || t.status
+                || ',' || COALESCE(CAST(t.latest_percent AS TEXT), '') || ',' || COALESCE(t.latest_period, '')
+                || ',' || CAST(t.year AS TEXT) || ',' || t.area || ',' || CAST(COALESCE(l.bits, 0) AS TEXT), ';')
+           FROM tasks t LEFT JOIN task_open_lags l ON l.task_id = t.id
+          WHERE t.resolution IS NULL GROUP BY t.id / {PACK}"
     ))
     .fetch_all(w.conn())
     .await?;
@@ -209,8 +210,9 @@ pub async fn run(
 
     let mut opened: Vec<Found> = Vec::new();
     let mut closing: Closing = HashMap::new();
-    // New statuses and bits, by (status, bits), written in a few set updates after the loop.
-    let mut task_updates: HashMap<(&'static str, i64), Vec<i64>> = HashMap::new();
+    // New statuses by status, and new bits by task, written in a few set statements after the loop.
+    let mut status_updates: HashMap<&'static str, Vec<i64>> = HashMap::new();
+    let mut task_bits: Vec<(i64, i64)> = Vec::new();
     let mut outcome = SweepOutcome::default();
     // The report card's counts of tasks by status move with the statuses.
     let mut deltas = crate::store::rollups::Deltas::default();
@@ -271,12 +273,10 @@ pub async fn run(
             if status.as_str() != stored_status {
                 deltas.task_status(framework_id, year, area, stored_status, status.as_str());
                 outcome.statuses_changed += 1;
+                status_updates.entry(status.as_str()).or_default().push(id);
             }
-            if status.as_str() != stored_status || bits != stored_bits {
-                task_updates
-                    .entry((status.as_str(), bits))
-                    .or_default()
-                    .push(id);
+            if bits != stored_bits {
+                task_bits.push((id, bits));
             }
         }
     }
@@ -286,16 +286,17 @@ pub async fn run(
     // Projects with this year's plan, and those whose open lags must close (no plan this year).
     let packs: Vec<(Option<String>,)> = sqlx::query_as(&format!(
         "SELECT string_agg(CAST(p.id AS TEXT) || ',' || CAST(p.framework_id AS TEXT) || ',' || p.stage
-                || ',' || CAST(p.open_lags AS TEXT) || ',' || COALESCE(CAST(pl.planned_fen AS TEXT), '')
+                || ',' || CAST(COALESCE(l.bits, 0) AS TEXT) || ',' || COALESCE(CAST(pl.planned_fen AS TEXT), '')
                 || ',' || COALESCE(CAST(pl.completed_fen AS TEXT), '') || ',' || COALESCE(pl.planned_start_on, ''), ';')
            FROM projects p LEFT JOIN project_plans pl ON pl.project_id = p.id AND pl.year = $1
-          WHERE pl.project_id IS NOT NULL OR p.open_lags <> 0
+                LEFT JOIN project_open_lags l ON l.project_id = p.id
+          WHERE pl.project_id IS NOT NULL OR l.project_id IS NOT NULL
           GROUP BY p.id / {PACK}"
     ))
     .bind(today.year() as i64)
     .fetch_all(w.conn())
     .await?;
-    let mut project_updates: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut project_bits: Vec<(i64, i64)> = Vec::new();
     let project_rules = rules.projects();
     for pack in packs.iter().filter_map(|(p,)| p.as_deref()) {
         for row in pack.split(';') {
@@ -345,7 +346,7 @@ pub async fn run(
                 }
             }
             if bits != stored_bits {
-                project_updates.entry(bits).or_default().push(id);
+                project_bits.push((id, bits));
             }
         }
     }
@@ -384,28 +385,17 @@ pub async fn run(
     }
     phases.mark("projects read and derived");
 
-    for ((status, bits), ids) in &task_updates {
+    for (status, ids) in &status_updates {
         // Ids are integers this database produced, so they are listed inline.
         for list in id_lists(ids) {
-            sqlx::query(&format!(
-                "UPDATE tasks SET status = $1, open_lags = $2 WHERE id IN ({list})"
-            ))
-            .bind(*status)
-            .bind(*bits)
-            .execute(w.conn())
-            .await?;
+            sqlx::query(&format!("UPDATE tasks SET status = $1 WHERE id IN ({list})"))
+                .bind(*status)
+                .execute(w.conn())
+                .await?;
         }
     }
-    for (bits, ids) in &project_updates {
-        for list in id_lists(ids) {
-            sqlx::query(&format!(
-                "UPDATE projects SET open_lags = $1 WHERE id IN ({list})"
-            ))
-            .bind(*bits)
-            .execute(w.conn())
-            .await?;
-        }
-    }
+    store_bits(&mut w, "task_open_lags", "task_id", &task_bits).await?;
+    store_bits(&mut w, "project_open_lags", "project_id", &project_bits).await?;
 
     phases.mark("statuses and bits written");
     deltas.apply(w.conn()).await?;
@@ -455,6 +445,38 @@ pub async fn run(
     phases.mark("committed");
     tracing::debug!(?outcome, phases = %phases.summary(), "lag sweep");
     Ok(outcome)
+}
+
+/// Stores subjects' new open-lag bits in their narrow table (`table`, keyed by `key`): a row
+/// while any bit is set, none once all are clear. Ids and bits are integers this module
+/// computed, listed inline, a thousand to a statement.
+async fn store_bits(
+    w: &mut xietong_core::write::Write<'_>,
+    table: &str,
+    key: &str,
+    bits: &[(i64, i64)],
+) -> Result<()> {
+    let cleared: Vec<i64> = bits.iter().filter(|(_, b)| *b == 0).map(|(id, _)| *id).collect();
+    for list in id_lists(&cleared) {
+        sqlx::query(&format!("DELETE FROM {table} WHERE {key} IN ({list})"))
+            .execute(w.conn())
+            .await?;
+    }
+    let set: Vec<String> = bits
+        .iter()
+        .filter(|(_, b)| *b != 0)
+        .map(|(id, b)| format!("({id}, {b})"))
+        .collect();
+    for chunk in set.chunks(1000) {
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({key}, bits) VALUES {} ON CONFLICT ({key}) DO UPDATE SET bits = excluded.bits",
+            chunk.join(", ")
+        ))
+        .persistent(false)
+        .execute(w.conn())
+        .await?;
+    }
+    Ok(())
 }
 
 /// Lags other features found have no row to carry bits: their few open alerts are read and
@@ -635,9 +657,15 @@ async fn insert_alerts_inline(
 /// tests check it after every kind of write.
 pub async fn open_lag_differences(db: &Db) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (table, kind, rules) in [
-        ("tasks", "task", &TASK_RULES[..]),
-        ("projects", "project", &PROJECT_RULES[..]),
+    for (table, bits_table, key, kind, rules) in [
+        ("tasks", "task_open_lags", "task_id", "task", &TASK_RULES[..]),
+        (
+            "projects",
+            "project_open_lags",
+            "project_id",
+            "project",
+            &PROJECT_RULES[..],
+        ),
     ] {
         let cases = rules
             .iter()
@@ -646,12 +674,13 @@ pub async fn open_lag_differences(db: &Db) -> Result<Vec<String>> {
             .collect::<Vec<_>>()
             .join(" ");
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT s.id, s.open_lags, CAST(COALESCE(a.bits, 0) AS BIGINT)
+            "SELECT s.id, COALESCE(l.bits, 0), CAST(COALESCE(a.bits, 0) AS BIGINT)
                FROM {table} s
+               LEFT JOIN {bits_table} l ON l.{key} = s.id
                LEFT JOIN (SELECT subject_id, SUM(CASE rule {cases} ELSE 0 END) AS bits
                             FROM alerts WHERE closed_at IS NULL AND subject_kind = '{kind}'
                            GROUP BY subject_id) a ON a.subject_id = s.id
-              WHERE s.open_lags <> COALESCE(a.bits, 0)
+              WHERE COALESCE(l.bits, 0) <> COALESCE(a.bits, 0) OR l.bits = 0
               ORDER BY s.id"
         ))
         .fetch_all(db.pool())

@@ -1227,7 +1227,7 @@ pub async fn resolve(
         .bind(task_id)
         .execute(w.conn())
         .await?;
-    sqlx::query("UPDATE tasks SET open_lags = 0 WHERE id = $1")
+    sqlx::query("DELETE FROM task_open_lags WHERE task_id = $1")
         .bind(task_id)
         .execute(w.conn())
         .await?;
