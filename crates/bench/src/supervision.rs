@@ -460,9 +460,10 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
         )
     };
     if db.backend() == xietong_core::db::Backend::Postgres {
-        // The first sweep left a dead version of each of the 160,000 task rows it rewrote, which
-        // every read of those pages steps over until autovacuum's next round clears them. The
-        // list is measured in that state, and again once `VACUUM` has done autovacuum's work.
+        // Right after a bulk load the table's pages are not yet marked all-visible, so each
+        // index-only scan of the list also fetches the rows it passes, until a vacuum (autovacuum
+        // soon, on a live system) sets the visibility map. The list is measured in that state,
+        // and again once `VACUUM` has done autovacuum's work.
         let before = list(fws.clone()).await;
         out.push((
             "filtered task list, 16 clients, right after the first sweep".into(),

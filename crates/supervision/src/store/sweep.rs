@@ -388,10 +388,12 @@ pub async fn run(
     for (status, ids) in &status_updates {
         // Ids are integers this database produced, so they are listed inline.
         for list in id_lists(ids) {
-            sqlx::query(&format!("UPDATE tasks SET status = $1 WHERE id IN ({list})"))
-                .bind(*status)
-                .execute(w.conn())
-                .await?;
+            sqlx::query(&format!(
+                "UPDATE tasks SET status = $1 WHERE id IN ({list})"
+            ))
+            .bind(*status)
+            .execute(w.conn())
+            .await?;
         }
     }
     store_bits(&mut w, "task_open_lags", "task_id", &task_bits).await?;
@@ -456,7 +458,11 @@ async fn store_bits(
     key: &str,
     bits: &[(i64, i64)],
 ) -> Result<()> {
-    let cleared: Vec<i64> = bits.iter().filter(|(_, b)| *b == 0).map(|(id, _)| *id).collect();
+    let cleared: Vec<i64> = bits
+        .iter()
+        .filter(|(_, b)| *b == 0)
+        .map(|(id, _)| *id)
+        .collect();
     for list in id_lists(&cleared) {
         sqlx::query(&format!("DELETE FROM {table} WHERE {key} IN ({list})"))
             .execute(w.conn())
@@ -658,7 +664,13 @@ async fn insert_alerts_inline(
 pub async fn open_lag_differences(db: &Db) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for (table, bits_table, key, kind, rules) in [
-        ("tasks", "task_open_lags", "task_id", "task", &TASK_RULES[..]),
+        (
+            "tasks",
+            "task_open_lags",
+            "task_id",
+            "task",
+            &TASK_RULES[..],
+        ),
         (
             "projects",
             "project_open_lags",
