@@ -289,6 +289,20 @@ async fn generate(
     Ok((frameworks, report_count))
 }
 
+/// Runs the sweep for `day`, with its time in seconds.
+async fn timed_sweep(
+    db: &Db,
+    settings: &Settings,
+    actor: &Actor,
+    day: time::Date,
+) -> Result<(f64, xietong_supervision::store::sweep::SweepOutcome), String> {
+    let t = Instant::now();
+    let outcome = xietong_server::sweep_now(db, settings, actor, day)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((t.elapsed().as_secs_f64(), outcome))
+}
+
 async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, String)>, String> {
     let settings = Settings {
         database_url: database_url.to_string(),
@@ -389,43 +403,27 @@ async fn run_engine(database_url: &str, opts: &Options) -> Result<Vec<(String, S
     let _ = std::fs::remove_dir_all(&dir);
 
     let actor = Actor::system("bench");
-    let t = Instant::now();
-    let outcome = xietong_server::sweep_now(&db, &settings, &actor, today)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (secs, outcome) = timed_sweep(&db, &settings, &actor, today).await?;
     out.push((
         "full lag sweep, first run".into(),
         format!(
-            "{:.2} s ({} tasks, {} projects, {} alerts opened, {} statuses changed)",
-            t.elapsed().as_secs_f64(),
-            outcome.tasks,
-            outcome.projects,
-            outcome.opened,
-            outcome.statuses_changed
+            "{secs:.2} s ({} tasks, {} projects, {} alerts opened, {} statuses changed)",
+            outcome.tasks, outcome.projects, outcome.opened, outcome.statuses_changed
         ),
     ));
-    let t = Instant::now();
-    xietong_server::sweep_now(&db, &settings, &actor, today)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (secs, _) = timed_sweep(&db, &settings, &actor, today).await?;
     out.push((
         "full lag sweep, again (nothing changes)".into(),
-        format!("{:.2} s", t.elapsed().as_secs_f64()),
+        format!("{secs:.2} s"),
     ));
     // The scheduled daily sweep: the next day's lags over everything the last one left.
     let tomorrow = today.next_day().ok_or("no next day")?;
-    let t = Instant::now();
-    let outcome = xietong_server::sweep_now(&db, &settings, &actor, tomorrow)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (secs, outcome) = timed_sweep(&db, &settings, &actor, tomorrow).await?;
     out.push((
         "full lag sweep, the next day".into(),
         format!(
-            "{:.2} s ({} alerts opened, {} closed, {} statuses changed)",
-            t.elapsed().as_secs_f64(),
-            outcome.opened,
-            outcome.closed,
-            outcome.statuses_changed
+            "{secs:.2} s ({} alerts opened, {} closed, {} statuses changed)",
+            outcome.opened, outcome.closed, outcome.statuses_changed
         ),
     ));
 

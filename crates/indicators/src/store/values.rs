@@ -495,8 +495,8 @@ async fn insert_values_inline(
 /// [`insert_values`] on PostgreSQL: the rows travel as one JSON document per statement, which
 /// the server unpacks into the table's own row type (`json_populate_recordset`): one parameter
 /// instead of ten a row, and one statement text however many rows. The time is the server's
-/// either way (~1 s for a 40,000-row sheet at full scale, most of it writing the rows with
-/// their four indexes and checking their foreign keys; see BENCHMARKS.md).
+/// either way (~0.7 s for a 40,000-row sheet at full scale, most of it writing the rows with
+/// their four indexes and checking their three foreign keys; see BENCHMARKS.md).
 async fn insert_values_recordset(
     conn: &mut sqlx::AnyConnection,
     framework_id: i64,

@@ -71,14 +71,14 @@ pub fn may_run(actor: &Actor) -> Decision {
     }
 }
 
-/// The rules whose open alerts a task's `open_lags` bits stand for, bit 0 first.
+/// The rules whose open alerts a task's open-lag bits stand for, bit 0 first.
 pub const TASK_RULES: [&str; 4] = [
     "past_deadline",
     "report_missing",
     "milestone_overdue",
     "behind",
 ];
-/// Likewise for a project's `open_lags`.
+/// Likewise for a project's.
 pub const PROJECT_RULES: [&str; 2] = ["behind_plan", "not_started"];
 
 fn bit_of(rules: &[&str], rule: &str) -> i64 {
@@ -158,8 +158,9 @@ fn id_lists(ids: &[i64]) -> impl Iterator<Item = String> + '_ {
 /// instance is skipped: the database's unique key, not process memory, decides.
 ///
 /// Each task and project has its open lags (`task_open_lags` / `project_open_lags`: one bit
-/// per rule, equal to its open alerts; a row only while any is open): the sweep derives today's lags, and only where they differ opens or closes
-/// alerts and moves the bits, in the same transaction.
+/// per rule, equal to its open alerts; a row only while any is open): the sweep derives
+/// today's lags, and only where they differ opens or closes alerts and moves the bits, in the
+/// same transaction.
 pub async fn run(
     db: &Db,
     actor: &Actor,
@@ -659,8 +660,8 @@ async fn insert_alerts_inline(
     Ok(())
 }
 
-/// Subjects whose `open_lags` differ from their open alerts (empty when all is well): the
-/// tests check it after every kind of write.
+/// Subjects whose open-lag bits differ from their open alerts, or that keep a row of no bits
+/// (empty when all is well): the tests check it after every kind of write.
 pub async fn open_lag_differences(db: &Db) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for (table, bits_table, key, kind, rules) in [
