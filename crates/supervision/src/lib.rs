@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "open_lags_apart",
         sql: include_str!("../migrations/1008_open_lags_apart.sql"),
     },
+    Migration {
+        version: 1009,
+        name: "derived_rows_without_keys",
+        sql: include_str!("../migrations/1009_derived_rows_without_keys.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;

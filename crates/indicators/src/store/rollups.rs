@@ -288,8 +288,8 @@ async fn write_increments(
             let document = increments_document(chunk)?;
             sqlx::query(&format!(
                 "INSERT INTO indicator_rollups (pairing_id, indicator_id, month, framework_id, own_amount, cum_amount)
-                 SELECT pairing_id, indicator_id, month, $1, own_amount, cum_amount
-                   FROM json_populate_recordset(NULL::indicator_rollups, CAST($2 AS json))
+                 SELECT p, i, m, $1, o, c
+                   FROM json_to_recordset(CAST($2 AS json)) AS r(p BIGINT, i BIGINT, m TEXT, o BIGINT, c BIGINT)
                  {on_conflict}"
             ))
             .bind(framework_id)
@@ -317,24 +317,25 @@ async fn write_increments(
     Ok(())
 }
 
-/// The increments as `json_populate_recordset` reads them.
+/// The increments as `json_to_recordset` reads them: pairing, indicator, month, own amount and
+/// running total, under one-letter keys (the server parses half the text).
 fn increments_document(rows: &[Increment]) -> Result<String> {
     #[derive(serde::Serialize)]
     struct Row<'a> {
-        pairing_id: i64,
-        indicator_id: i64,
-        month: &'a str,
-        own_amount: i64,
-        cum_amount: i64,
+        p: i64,
+        i: i64,
+        m: &'a str,
+        o: i64,
+        c: i64,
     }
     let rows: Vec<Row> = rows
         .iter()
         .map(|(p, i, m, own, cum)| Row {
-            pairing_id: *p,
-            indicator_id: *i,
-            month: m,
-            own_amount: *own,
-            cum_amount: *cum,
+            p: *p,
+            i: *i,
+            m,
+            o: *own,
+            c: *cum,
         })
         .collect();
     serde_json::to_string(&rows).map_err(|e| xietong_core::error::Error::Internal(e.to_string()))
@@ -1048,13 +1049,13 @@ mod tests {
     }
 
     #[test]
-    fn increments_travel_under_the_roll_up_columns_names() {
+    fn increments_travel_under_the_keys_the_insert_names() {
         let doc = increments_document(&[(3, 7, "2024-05".into(), 10, 25)]).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        // `write_increments` reads them as r(p, i, m, o, c).
         assert_eq!(
             parsed,
-            serde_json::json!([{"pairing_id": 3, "indicator_id": 7, "month": "2024-05",
-                                "own_amount": 10, "cum_amount": 25}])
+            serde_json::json!([{"p": 3, "i": 7, "m": "2024-05", "o": 10, "c": 25}])
         );
     }
 }

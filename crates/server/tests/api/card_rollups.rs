@@ -28,6 +28,11 @@ async fn check(app: &TestApp, step: &str) {
         lags.is_empty(),
         "after {step}: open_lags differing from the open alerts: {lags:?}"
     );
+    let dangling = sweep::dangling_references(&app.db).await.unwrap();
+    assert!(
+        dangling.is_empty(),
+        "after {step}: the sweep's rows name missing records: {dangling:?}"
+    );
     let pairs: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT framework_id, year FROM tasks
          UNION SELECT p.framework_id, pl.year FROM projects p JOIN project_plans pl ON pl.project_id = p.id

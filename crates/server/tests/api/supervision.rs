@@ -615,6 +615,13 @@ async fn no_lag_differences(app: &TestApp, step: &str) {
         diff.is_empty(),
         "after {step}: open_lags differ from the open alerts: {diff:?}"
     );
+    let dangling = xietong_supervision::store::sweep::dangling_references(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        dangling.is_empty(),
+        "after {step}: the sweep's rows name missing records: {dangling:?}"
+    );
 }
 
 async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
@@ -700,6 +707,27 @@ async fn each_subjects_open_lags_follow_its_alerts(app: TestApp) {
         (again.opened, again.closed, again.statuses_changed),
         (0, 0, 0)
     );
+
+    // The sweep's tables carry no foreign keys, so the check is what would see a row naming a
+    // missing record: it names both made here.
+    sqlx::query(
+        "INSERT INTO alerts (rule, subject_kind, subject_id, framework_id, details_zh, details_en, opened_at)
+         VALUES ('behind', 'task', $1, 999999, '', '', '2026-01-01T00:00:00Z')",
+    )
+    .bind(dropped)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO task_open_lags (task_id, bits) VALUES (999999, 1)")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let dangling = xietong_supervision::store::sweep::dangling_references(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(dangling.len(), 2, "{dangling:?}");
+    assert!(dangling[0].starts_with("alert framework"), "{dangling:?}");
+    assert_eq!(dangling[1], "open lags of task: row 999999");
 }
 
 /// A task two thirds through its time reported at 30 % trails by about 37 points: at risk under
