@@ -157,10 +157,14 @@ impl Db {
                         // WAL lets readers run beside the one writer; the busy timeout makes
                         // writers queue instead of failing; foreign keys are off by default in SQLite.
                         // Reads map the file instead of copying each page through a system call.
+                        // A bulk write (a first sweep, an import) dirties tens of megabytes of
+                        // index pages: with the default 2 MiB page cache they are spilled and
+                        // written again; 64 MiB keeps them until commit (filled only by writes,
+                        // since mapped reads bypass it).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA mmap_size = 1073741824;",
+                             PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;",
                         )
                         .await?;
                     }
