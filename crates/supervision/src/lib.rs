@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "derived_rows_without_keys",
         sql: include_str!("../migrations/1009_derived_rows_without_keys.sql"),
     },
+    Migration {
+        version: 1010,
+        name: "drop_alerts_unit",
+        sql: include_str!("../migrations/1010_drop_alerts_unit.sql"),
+    },
 ];
 
 pub use store::evidence::EvidenceLimit;
