@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn sqlite_connections_are_set_up_for_concurrent_reads() {
+    async fn sqlite_connections_get_their_settings() {
         let dir = std::env::temp_dir().join(format!("xietong-pragmas-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("p.db").display());
@@ -247,7 +247,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(journal, "wal");
-        for (pragma, expected) in [("foreign_keys", 1), ("mmap_size", 1_073_741_824)] {
+        for (pragma, expected) in [
+            ("foreign_keys", 1),
+            ("mmap_size", 1_073_741_824),
+            ("cache_size", -65_536),
+        ] {
             let (v,): (i64,) = sqlx::query_as(&format!("PRAGMA {pragma}"))
                 .fetch_one(db.pool())
                 .await
